@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The arrows only point down: homerules -> HomeRules -> (Rules, EventLog,
+// MQTTBroker, MQTTClient) -> MQTT. See ../shared/ARCHITECTURE.md.
+let package = Package(
+    name: "homerules",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "homerules", targets: ["homerules"]),
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "MQTTBroker", targets: ["MQTTBroker"]),
+        .library(name: "MQTTClient", targets: ["MQTTClient"]),
+        .library(name: "Rules", targets: ["Rules"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        .target(
+            name: "MQTT",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "MQTTBroker",
+            dependencies: [
+                "MQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MQTTClient",
+            dependencies: [
+                "MQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Rules",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "EventLog",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "HomeRules",
+            dependencies: [
+                "MQTT", "MQTTBroker", "MQTTClient", "Rules", "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "homerules",
+            dependencies: [
+                "HomeRules", "MQTTBroker", "MQTTClient", "Rules", "EventLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "MQTTBrokerTests", dependencies: ["MQTTBroker", "MQTTClient", "TestSupport"]),
+        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTBroker", "TestSupport"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
+        .testTarget(name: "HomeRulesTests", dependencies: ["HomeRules", "TestSupport"]),
+    ]
+)

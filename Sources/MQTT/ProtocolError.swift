@@ -1,0 +1,67 @@
+/// Why a byte stream is not valid MQTT. Any of these closes the connection
+/// that sent it, and only that connection.
+public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Packet type 0 or 15.
+    case reservedPacketType(UInt8)
+    /// The fixed header's flag bits differ from what §2.2.2 fixes for the type.
+    case invalidFlags(PacketType, UInt8)
+    /// The remaining length uses a fifth byte.
+    case malformedRemainingLength
+    /// The packet is larger than the configured maximum.
+    case packetTooLarge(size: Int, limit: Int)
+    /// The remaining length ends before the packet's fields do.
+    case truncated(PacketType)
+    /// Bytes are left after the packet's last field.
+    case trailingBytes(PacketType)
+    /// A string is not well-formed UTF-8.
+    case invalidUTF8(PacketType)
+    /// A string contains U+0000.
+    case nullCharacter(PacketType)
+    /// A QoS of 3, or a QoS 0 PUBLISH with DUP set.
+    case invalidQoS(PacketType)
+    /// A packet identifier of 0 where one is required.
+    case zeroPacketID(PacketType)
+    /// A PUBLISH or will topic that is empty or holds a wildcard.
+    case invalidTopicName(String)
+    /// A SUBSCRIBE or UNSUBSCRIBE without any topic filter.
+    case noTopicFilters(PacketType)
+    /// Reserved bits set in CONNECT flags, SUBSCRIBE options or CONNACK flags.
+    case reservedBitsSet(PacketType)
+    /// A will QoS or retain flag without a will, or a password without a user name.
+    case inconsistentConnectFlags
+    /// CONNECT names a protocol other than `MQTT` or `MQIsdp`.
+    case unknownProtocolName(String)
+    /// CONNECT names a known protocol at a level this codec does not speak;
+    /// the server answers CONNACK 0x01 before closing.
+    case unsupportedProtocolLevel(UInt8)
+    /// A SUBACK return code other than 0, 1, 2 or 0x80.
+    case invalidReturnCode(UInt8)
+    /// A string longer than 65,535 bytes cannot be encoded.
+    case stringTooLong(Int)
+    /// A packet body longer than 268,435,455 bytes cannot be encoded.
+    case bodyTooLong(Int)
+
+    public var description: String {
+        switch self {
+        case .reservedPacketType(let type): "reserved packet type \(type)"
+        case .invalidFlags(let type, let flags): "invalid fixed header flags 0x\(String(flags, radix: 16)) on \(type)"
+        case .malformedRemainingLength: "remaining length longer than 4 bytes"
+        case .packetTooLarge(let size, let limit): "packet of \(size) bytes exceeds the maximum of \(limit)"
+        case .truncated(let type): "\(type) ends before its fields do"
+        case .trailingBytes(let type): "unexpected bytes after the fields of \(type)"
+        case .invalidUTF8(let type): "malformed UTF-8 string in \(type)"
+        case .nullCharacter(let type): "U+0000 in a string of \(type)"
+        case .invalidQoS(let type): "invalid QoS in \(type)"
+        case .zeroPacketID(let type): "packet identifier 0 in \(type)"
+        case .invalidTopicName(let topic): "invalid topic name \"\(topic)\""
+        case .noTopicFilters(let type): "\(type) without topic filters"
+        case .reservedBitsSet(let type): "reserved bits set in \(type)"
+        case .inconsistentConnectFlags: "inconsistent CONNECT flags"
+        case .unknownProtocolName(let name): "unknown protocol name \"\(name)\""
+        case .unsupportedProtocolLevel(let level): "unsupported protocol level \(level)"
+        case .invalidReturnCode(let code): "invalid SUBACK return code 0x\(String(code, radix: 16))"
+        case .stringTooLong(let length): "string of \(length) bytes is longer than 65535"
+        case .bodyTooLong(let length): "packet body of \(length) bytes is longer than 268435455"
+        }
+    }
+}

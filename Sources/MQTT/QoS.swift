@@ -1,0 +1,36 @@
+/// The delivery guarantee of a message, as MQTT names it.
+public enum QoS: UInt8, Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// QoS 0: fire and forget.
+    case atMostOnce = 0
+    /// QoS 1: acknowledged with PUBACK; may arrive twice.
+    case atLeastOnce = 1
+    /// QoS 2: the four-packet exchange; arrives exactly once.
+    case exactlyOnce = 2
+
+    public static func < (lhs: QoS, rhs: QoS) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String { "QoS \(rawValue)" }
+}
+
+/// The protocol revision a connection speaks, fixed by its CONNECT packet.
+public enum ProtocolVersion: UInt8, Sendable, Hashable, CustomStringConvertible {
+    /// MQTT 3.1: protocol name `MQIsdp`, level 3.
+    case v3_1 = 3
+    /// MQTT 3.1.1: protocol name `MQTT`, level 4.
+    case v3_1_1 = 4
+
+    /// The protocol name that a CONNECT of this revision carries.
+    public var protocolName: String {
+        switch self {
+        case .v3_1: "MQIsdp"
+        case .v3_1_1: "MQTT"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .v3_1: "MQTT 3.1"
+        case .v3_1_1: "MQTT 3.1.1"
+        }
+    }
+}

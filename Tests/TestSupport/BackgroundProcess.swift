@@ -1,0 +1,146 @@
+import Foundation
+
+/// A long-running peer (a `mosquitto` broker, a `mosquitto_sub`) that a test
+/// starts and must stop; output goes to files so that it never blocks.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    public let outputURL: URL
+    private let directory: TemporaryDirectory
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        directory = try TemporaryDirectory()
+        outputURL = directory.url.appendingPathComponent("output.txt")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: outputURL)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// Everything the process printed so far, stdout and stderr interleaved.
+    public var output: String {
+        (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until `condition` holds on the output, up to `timeout` seconds.
+    public func waitForOutput(timeout: TimeInterval = 10, _ condition: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(output) { return true }
+            usleep(20_000)
+        }
+        return condition(output)
+    }
+
+    /// Waits for the process to exit by itself, up to `timeout` seconds.
+    public func waitForExit(timeout: TimeInterval = 10) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// SIGTERM, then SIGKILL if it lingers.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        if waitForExit(timeout: 5) == nil {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// SIGKILL at once: the peer vanishes without a word, as a crashed device does.
+    public func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// A temporary folder, removed when released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let url: URL
+
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("homerules-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public var path: String { url.path }
+
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago, for peers that cannot
+/// bind port 0 and report it (mosquitto).
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+public func isListening(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// A real Mosquitto broker on a free loopback port, for the tests that prove
+/// our client and the daemon against an independent broker.
+public final class MosquittoBroker: @unchecked Sendable {
+    public let port: Int
+    public let process: BackgroundProcess
+    private let directory: TemporaryDirectory
+
+    /// - Parameter extraConfig: more mosquitto.conf lines.
+    public init(extraConfig: String = "") throws {
+        let executable = try Peers.require("mosquitto")
+        directory = try TemporaryDirectory()
+        port = try freeLoopbackPort()
+        let config = directory.file("mosquitto.conf")
+        try """
+        listener \(port) 127.0.0.1
+        allow_anonymous true
+        persistence false
+        \(extraConfig)
+        """.write(to: config, atomically: true, encoding: .utf8)
+        process = try BackgroundProcess(executable, ["-c", config.path, "-v"])
+        let deadline = Date().addingTimeInterval(10)
+        while !isListening(port: port) {
+            guard Date() < deadline, process.process.isRunning else {
+                throw PeerMissing(name: "mosquitto (did not start: \(process.output))")
+            }
+            usleep(20_000)
+        }
+    }
+
+    public var url: String { "mqtt://127.0.0.1:\(port)" }
+
+    public func stop() { process.stop() }
+
+    deinit { process.stop() }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Independent programs that tests use to prove interoperability:
+/// `mosquitto`, `mosquitto_pub`, `mosquitto_sub`, and Python with paho-mqtt.
+///
+/// Outside CI a test whose peer is missing is disabled; in CI (`CI=true`) it
+/// runs and fails, because `.ci/run` promises to install every peer.
+public enum Peers {
+    public static var isCI: Bool {
+        ProcessInfo.processInfo.environment["CI"].map { $0 == "true" || $0 == "1" } ?? false
+    }
+
+    private static let searchPath: [String] = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/local/sbin", "/sbin"]
+    }()
+
+    /// The full path of an executable, or nil.
+    public static func find(_ name: String) -> String? {
+        for directory in searchPath {
+            let candidate = directory + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Whether Python can import paho-mqtt.
+    public static let hasPaho: Bool = {
+        guard let python = find("python3") else { return false }
+        return (try? run(python, ["-c", "import paho.mqtt.client"], timeout: 20).status) == 0
+    }()
+
+    /// Whether a test needing `names` should run: the peers are there, or we
+    /// are in CI where their absence must fail the test.
+    public static func enabled(_ names: String...) -> Bool {
+        isCI || names.allSatisfy { find($0) != nil }
+    }
+
+    /// Whether a paho-mqtt test should run.
+    public static var pahoEnabled: Bool { isCI || hasPaho }
+
+    /// The path of a peer, or an error that fails the test.
+    public static func require(_ name: String) throws -> String {
+        guard let path = find(name) else { throw PeerMissing(name: name) }
+        return path
+    }
+
+    /// Fails the test when paho-mqtt cannot be imported.
+    public static func requirePaho() throws -> String {
+        let python = try require("python3")
+        guard hasPaho else { throw PeerMissing(name: "paho-mqtt (pip install paho-mqtt)") }
+        return python
+    }
+}
+
+public struct PeerMissing: Error, CustomStringConvertible {
+    public var name: String
+    public var description: String { "peer \(name) is not installed; .ci/run installs it" }
+}
+
+/// The outcome of a finished process.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public struct ProcessTimedOut: Error, CustomStringConvertible {
+    public var command: String
+    public var description: String { "timed out: \(command)" }
+}
+
+/// Runs a program to completion, killing it after `timeout` seconds.
+@discardableResult
+public func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 30, stdin: String? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+
+    // Drain both pipes while waiting, so a chatty child never blocks on a full pipe.
+    let collected = DrainedOutput(out: out, err: err)
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        process.terminate()
+        process.waitUntilExit()
+        throw ProcessTimedOut(command: ([executable] + arguments).joined(separator: " "))
+    }
+    process.waitUntilExit()
+    let (stdout, stderr) = collected.finish()
+    return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+}
+
+/// Reads a process's stdout and stderr on background threads.
+final class DrainedOutput: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var outData = Data(), errData = Data()
+
+    init(out: Pipe, err: Pipe) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.outData = out.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            self.errData = err.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    func finish() -> (String, String) {
+        group.wait()
+        return (String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
