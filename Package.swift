@@ -5,7 +5,7 @@ import PackageDescription
 // MQTTBroker, MQTTClient) -> MQTT. See ../shared/ARCHITECTURE.md.
 let package = Package(
     name: "homerules",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "homerules", targets: ["homerules"]),
         .library(name: "MQTT", targets: ["MQTT"]),
@@ -73,7 +73,14 @@ let package = Package(
         // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "MQTTBrokerTests", dependencies: ["MQTTBroker", "MQTTClient", "TestSupport"]),
+        .testTarget(
+            name: "MQTTBrokerTests",
+            dependencies: [
+                "MQTT", "MQTTBroker", "MQTTClient", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTBroker", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),

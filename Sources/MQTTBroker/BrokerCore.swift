@@ -1,0 +1,198 @@
+import Logging
+import MQTT
+import NIOCore
+
+/// All broker state: sessions, subscriptions, retained messages, counters.
+///
+/// One owner: the broker's event loop. Every connection of the broker lives
+/// on that same loop, so handlers call in directly, without locks or hops.
+final class BrokerCore {
+    let eventLoop: any EventLoop
+    let configuration: BrokerConfiguration
+    let logger: Logger
+    let statistics = BrokerStatistics()
+
+    private var sessions: [String: Session] = [:]
+    private var connections: [ObjectIdentifier: ConnectionHandler] = [:]
+    private var subscriptions = SubscriptionTrie()
+    private var retained = RetainedStore()
+    private var routingPass: UInt64 = 0
+    private var generatedIDs = 0
+
+    init(eventLoop: any EventLoop, configuration: BrokerConfiguration, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    // MARK: Connections
+
+    /// Registers an accepted connection, or refuses it at `max_connections`.
+    func admit(_ connection: ConnectionHandler) -> Bool {
+        guard connections.count < configuration.maximumConnections else {
+            statistics.refusedConnections += 1
+            return false
+        }
+        connections[ObjectIdentifier(connection)] = connection
+        statistics.maximumConnected = max(statistics.maximumConnected, connections.count)
+        return true
+    }
+
+    func connectionClosed(_ connection: ConnectionHandler) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    /// Applies a CONNECT: the client-id rules, session takeover, and clean or
+    /// resumed session. A nil session means refused.
+    func connect(_ packet: ConnectPacket, from connection: ConnectionHandler) -> (ConnAckPacket, Session?) {
+        var clientID = packet.clientID
+        if clientID.isEmpty {
+            // §3.1.3-8: an empty id is allowed only with a clean session, and not in 3.1.
+            guard packet.cleanSession, packet.protocolVersion != .v3_1 else {
+                return (ConnAckPacket(returnCode: .identifierRejected), nil)
+            }
+            clientID = generateClientID()
+        }
+        if let existing = sessions[clientID], let previous = existing.connection {
+            previous.close(.takenOver)
+        }
+        var sessionPresent = false
+        let session: Session
+        if let existing = sessions[clientID], !packet.cleanSession {
+            session = existing
+            sessionPresent = true
+        } else {
+            if let existing = sessions[clientID] { removeSession(existing) }
+            session = Session(
+                clientID: clientID, isPersistent: !packet.cleanSession,
+                limits: configuration, statistics: statistics)
+            sessions[clientID] = session
+        }
+        return (ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted), session)
+    }
+
+    /// A connection left its session: a clean session goes with it, and the
+    /// will (if the reason calls for it) is published.
+    func sessionEnded(_ session: Session, connection: ConnectionHandler, will: Will?) {
+        guard session.connection === connection else { return }
+        session.detach()
+        if !session.isPersistent { removeSession(session) }
+        if let will {
+            publish(MQTTMessage(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
+        }
+    }
+
+    /// Closes every connection without publishing wills.
+    func closeAll() {
+        for connection in connections.values { connection.close(.shutdown) }
+    }
+
+    private func removeSession(_ session: Session) {
+        for filter in session.subscriptions.keys { subscriptions.remove(filter, for: session) }
+        session.subscriptions.removeAll()
+        session.outgoing.removeAll()
+        if sessions[session.clientID] === session { sessions[session.clientID] = nil }
+    }
+
+    private func generateClientID() -> String {
+        generatedIDs += 1
+        return "auto-\(generatedIDs)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    // MARK: Subscriptions
+
+    /// Adds the session's subscriptions; each invalid filter gets 0x80.
+    func subscribe(_ session: Session, to requests: [TopicSubscription]) -> [SubscribeReturnCode] {
+        requests.map { request in
+            do {
+                try Topic.validateFilter(request.filter)
+            } catch {
+                logger.notice("refused subscription to \"\(request.filter)\": \(error)", metadata: ["client": "\(session.clientID)"])
+                return .failure
+            }
+            subscriptions.insert(request.filter, qos: request.qos, for: session)
+            session.subscriptions[request.filter] = request.qos
+            return SubscribeReturnCode(granted: request.qos)
+        }
+    }
+
+    func unsubscribe(_ session: Session, from filters: [String]) {
+        for filter in filters where session.subscriptions.removeValue(forKey: filter) != nil {
+            subscriptions.remove(filter, for: session)
+        }
+    }
+
+    /// Sends the retained messages matching each granted filter (§3.3.1-6),
+    /// with the retain flag set.
+    func deliverRetained(to subscriber: any Subscriber, for requests: [TopicSubscription], granted: [SubscribeReturnCode]) {
+        for (request, code) in zip(requests, granted) {
+            guard let grantedQoS = code.grantedQoS else { continue }
+            for message in retained.matches(request.filter) {
+                subscriber.deliver(message, qos: min(message.qos, grantedQoS))
+            }
+        }
+    }
+
+    // MARK: In-process subscribers
+
+    func subscribe(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(Topic.SyntaxError) {
+        for request in requests { try Topic.validateFilter(request.filter) }
+        for request in requests {
+            subscriptions.insert(request.filter, qos: request.qos, for: subscriber)
+            subscriber.filters.insert(request.filter)
+        }
+        deliverRetained(to: subscriber, for: requests, granted: requests.map { SubscribeReturnCode(granted: $0.qos) })
+    }
+
+    func unsubscribe(_ subscriber: LocalSubscriber) {
+        for filter in subscriber.filters { subscriptions.remove(filter, for: subscriber) }
+        subscriber.filters.removeAll()
+    }
+
+    // MARK: Routing
+
+    /// Routes one message to every matching subscriber, once each at the
+    /// highest QoS its overlapping subscriptions grant, and keeps it if retained.
+    func publish(_ message: MQTTMessage) {
+        if message.retain { retained.store(message) }
+        routingPass &+= 1
+        let pass = routingPass
+        var matched: [(subscriber: any Subscriber, qos: QoS)] = []
+        subscriptions.forEachMatch(of: message.topic) { subscriber, qos in
+            if subscriber.routingMark.pass == pass {
+                let slot = subscriber.routingMark.slot
+                matched[slot].qos = max(matched[slot].qos, qos)
+            } else {
+                subscriber.routingMark = RoutingMark(pass: pass, slot: matched.count)
+                matched.append((subscriber, qos))
+            }
+        }
+        // §3.3.1-9: a message matching an established subscription goes out with RETAIN 0.
+        var forwarded = message
+        forwarded.retain = false
+        for (subscriber, qos) in matched {
+            subscriber.deliver(forwarded, qos: min(qos, message.qos))
+        }
+    }
+
+    // MARK: Status
+
+    var status: BrokerStatus {
+        let connected = sessions.values.count(where: { $0.connection != nil })
+        return BrokerStatus(
+            uptimeSeconds: Int((NIODeadline.now() - statistics.startTime).nanoseconds / 1_000_000_000),
+            clientsConnected: connected,
+            clientsTotal: sessions.count,
+            clientsMaximum: statistics.maximumConnected,
+            subscriptions: subscriptions.count,
+            retainedMessages: retained.count,
+            packetsReceived: statistics.packetsReceived,
+            packetsSent: statistics.packetsSent,
+            publishReceived: statistics.publishReceived,
+            publishSent: statistics.publishSent,
+            bytesReceived: statistics.bytesReceived,
+            bytesSent: statistics.bytesSent,
+            droppedMessages: statistics.droppedMessages,
+            refusedConnections: statistics.refusedConnections)
+    }
+}

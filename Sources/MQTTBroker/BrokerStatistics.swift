@@ -1,0 +1,38 @@
+import NIOCore
+
+/// Counters behind `$SYS/broker/...`, kept on the broker's event loop.
+final class BrokerStatistics {
+    let startTime = NIODeadline.now()
+    /// Every packet received or sent, of any type (Mosquitto's `messages/...`).
+    var packetsReceived = 0
+    var packetsSent = 0
+    /// PUBLISH packets only (Mosquitto's `publish/messages/...`).
+    var publishReceived = 0
+    var publishSent = 0
+    var bytesReceived = 0
+    var bytesSent = 0
+    /// Messages lost to a full queue or a slow consumer.
+    var droppedMessages = 0
+    /// Connections closed on accept because `max_connections` was reached.
+    var refusedConnections = 0
+    var maximumConnected = 0
+}
+
+/// A snapshot of the broker's counters, for the in-process API and tests.
+public struct BrokerStatus: Sendable, Hashable {
+    public var uptimeSeconds: Int
+    public var clientsConnected: Int
+    /// Connected clients plus persistent sessions whose client is away.
+    public var clientsTotal: Int
+    public var clientsMaximum: Int
+    public var subscriptions: Int
+    public var retainedMessages: Int
+    public var packetsReceived: Int
+    public var packetsSent: Int
+    public var publishReceived: Int
+    public var publishSent: Int
+    public var bytesReceived: Int
+    public var bytesSent: Int
+    public var droppedMessages: Int
+    public var refusedConnections: Int
+}

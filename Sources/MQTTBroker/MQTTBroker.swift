@@ -1,0 +1,185 @@
+import Logging
+import MQTT
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The embedded MQTT 3.1 / 3.1.1 broker.
+///
+/// All broker state lives on one event loop, as Mosquitto lives on one
+/// thread: connections, routing and the in-process API meet there without
+/// locks. Start it, use it, and shut it down:
+///
+/// ```swift
+/// let broker = MQTTBroker(configuration: .init(listeners: [.init(port: 0)]))
+/// try await broker.start()
+/// let subscription = try await broker.subscribe([.init(filter: "home/#", qos: .atLeastOnce)]) { message in ... }
+/// await broker.publish(MQTTMessage(topic: "home/led", payload: "on"))
+/// await broker.shutdown()
+/// ```
+public final class MQTTBroker: Sendable {
+    public let configuration: BrokerConfiguration
+    private let core: NIOLoopBoundBox<BrokerCore>
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+    private let eventLoop: any EventLoop
+    private let logger: Logger
+    private let running = Mutex(Running())
+
+    private struct Running {
+        var serverChannels: [any Channel] = []
+        var systemTopicsTask: RepeatedTask?
+        var isShutDown = false
+    }
+
+    /// - Parameter eventLoop: the loop that will own all broker state; by
+    ///   default the broker starts a thread of its own.
+    public init(configuration: BrokerConfiguration = BrokerConfiguration(), eventLoop: (any EventLoop)? = nil, logger: Logger = Logger(label: "homerules.broker")) {
+        self.configuration = configuration
+        self.logger = logger
+        if let eventLoop {
+            self.ownedGroup = nil
+            self.eventLoop = eventLoop
+        } else {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            self.ownedGroup = group
+            self.eventLoop = group.next()
+        }
+        let loop = self.eventLoop
+        self.core = NIOLoopBoundBox.makeBoxSendingValue(
+            BrokerCore(eventLoop: loop, configuration: configuration, logger: logger), eventLoop: loop)
+    }
+
+    /// Binds every listener. Throws if one cannot be bound; then none is left open.
+    public func start() async throws {
+        var bound: [any Channel] = []
+        do {
+            for listener in configuration.listeners {
+                let channel = try await makeBootstrap().bind(host: listener.host, port: listener.port).get()
+                bound.append(channel)
+                logger.info("listening on \(channel.localAddress.map(Self.describe) ?? "\(listener)")")
+            }
+        } catch {
+            for channel in bound { try? await channel.close() }
+            throw error
+        }
+        let task = configuration.systemTopicInterval.map { interval in
+            let core = self.core
+            return eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
+                for message in SystemTopics.messages(for: core.value.status) { core.value.publish(message) }
+            }
+        }
+        running.withLock {
+            $0.serverChannels += bound
+            $0.systemTopicsTask = task
+        }
+    }
+
+    /// The addresses the listeners are bound to, with the ports picked for port 0.
+    public var boundAddresses: [SocketAddress] {
+        running.withLock { $0.serverChannels.compactMap(\.localAddress) }
+    }
+
+    /// Stops listening, closes every connection (wills are not published: the
+    /// broker, not the clients, is going away) and stops the broker's thread.
+    public func shutdown() async {
+        let (channels, task, alreadyDown) = running.withLock { state in
+            defer {
+                state.serverChannels = []
+                state.systemTopicsTask = nil
+                state.isShutDown = true
+            }
+            return (state.serverChannels, state.systemTopicsTask, state.isShutDown)
+        }
+        guard !alreadyDown else { return }
+        task?.cancel()
+        for channel in channels { try? await channel.close() }
+        let core = self.core
+        try? await eventLoop.submit { core.value.closeAll() }.get()
+        logger.info("broker stopped")
+        try? await ownedGroup?.shutdownGracefully()
+    }
+
+    // MARK: In-process API
+
+    /// Publishes as if a client had: routed to subscribers, kept if retained.
+    public func publish(_ message: MQTTMessage) async {
+        let core = self.core
+        try? await eventLoop.submit { core.value.publish(message) }.get()
+    }
+
+    /// Subscribes in-process. The handler runs on the broker's event loop, in
+    /// publish order, and must not block; retained matches arrive first.
+    /// Throws for an invalid filter.
+    public func subscribe(_ subscriptions: [TopicSubscription], handler: @escaping @Sendable (MQTTMessage) -> Void) async throws -> LocalSubscription {
+        let core = self.core
+        let loop = eventLoop
+        return try await eventLoop.submit {
+            let subscriber = LocalSubscriber(handler: handler)
+            try core.value.subscribe(subscriber, to: subscriptions)
+            return LocalSubscription(subscriber: NIOLoopBound(subscriber, eventLoop: loop), core: core)
+        }.get()
+    }
+
+    /// The broker's counters now.
+    public func status() async throws -> BrokerStatus {
+        let core = self.core
+        return try await eventLoop.submit { core.value.status }.get()
+    }
+
+    // MARK: Listening
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let core = self.core
+        let configuration = self.configuration
+        let highWater = max(configuration.maximumQueuedBytes, 2)
+        return ServerBootstrap(group: eventLoop, childGroup: eventLoop)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let core = core.value
+                    let peer = channel.remoteAddress.map(Self.describe) ?? "unknown"
+                    let connection = ConnectionHandler(core: core, remoteAddress: peer)
+                    guard core.admit(connection) else {
+                        core.logger.warning("refused connection from \(peer): max_connections (\(configuration.maximumConnections)) reached")
+                        throw BrokerError.tooManyConnections
+                    }
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteCountingHandler(statistics: core.statistics),
+                        ByteToMessageHandler(MQTTDecoder(maximumPacketSize: configuration.maximumPacketSize)),
+                        MessageToByteHandler(MQTTEncoder()),
+                        connection,
+                    ])
+                }
+            }
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// An in-process subscription; `cancel()` ends it.
+public struct LocalSubscription: Sendable {
+    fileprivate let subscriber: NIOLoopBound<LocalSubscriber>
+    fileprivate let core: NIOLoopBoundBox<BrokerCore>
+
+    public func cancel() async {
+        let subscriber = self.subscriber, core = self.core
+        try? await core.eventLoop.submit { core.value.unsubscribe(subscriber.value) }.get()
+    }
+}
+
+/// Errors of the broker's own making.
+public enum BrokerError: Error, CustomStringConvertible {
+    case tooManyConnections
+
+    public var description: String {
+        switch self {
+        case .tooManyConnections: "max_connections reached"
+        }
+    }
+}
