@@ -77,6 +77,7 @@ let package = Package(
             name: "MQTTBrokerTests",
             dependencies: [
                 "MQTT", "MQTTBroker", "MQTTClient", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

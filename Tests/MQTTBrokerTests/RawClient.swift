@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import MQTT
+import MQTTBroker
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A bare MQTT connection for broker tests: sends exactly the packets (or
+/// bytes) a test gives it and records every packet the broker sends back, so
+/// that flags, packet ids and ordering can be asserted.
+final class RawClient: Sendable {
+    private let channel: any Channel
+    private let inbox: Inbox
+
+    /// - Parameter autoRead: false makes a consumer that never reads its socket.
+    static func connect(to port: Int, autoRead: Bool = true) async throws -> RawClient {
+        let inbox = Inbox()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: autoRead)
+            .channelOption(.socketOption(.so_rcvbuf), value: autoRead ? 65_536 : 4096)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(MQTTDecoder()),
+                        Recorder(inbox: inbox),
+                    ])
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawClient(channel: channel, inbox: inbox)
+    }
+
+    /// Connects and completes CONNECT / CONNACK.
+    static func connected(
+        to port: Int, clientID: String, cleanSession: Bool = true, keepAlive: UInt16 = 60, will: Will? = nil,
+        version: ProtocolVersion = .v3_1_1
+    ) async throws -> (RawClient, ConnAckPacket) {
+        let client = try await connect(to: port)
+        try await client.send(.connect(ConnectPacket(
+            protocolVersion: version, clientID: clientID, cleanSession: cleanSession, keepAlive: keepAlive, will: will)))
+        guard case .connack(let connack) = try await client.next() else { throw RawClientError.unexpected("no CONNACK") }
+        return (client, connack)
+    }
+
+    private init(channel: any Channel, inbox: Inbox) {
+        self.channel = channel
+        self.inbox = inbox
+    }
+
+    func send(_ packet: Packet) async throws {
+        var buffer = channel.allocator.buffer(capacity: 64)
+        try buffer.writeMQTTPacket(packet)
+        try await channel.writeAndFlush(buffer)
+    }
+
+    func send(bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+    }
+
+    func subscribe(_ filter: String, qos: QoS = .atMostOnce, packetID: UInt16 = 1) async throws -> [SubscribeReturnCode] {
+        try await send(.subscribe(SubscribePacket(packetID: packetID, subscriptions: [.init(filter: filter, qos: qos)])))
+        guard case .suback(let suback) = try await next() else { throw RawClientError.unexpected("no SUBACK") }
+        return suback.returnCodes
+    }
+
+    /// The next packet from the broker; throws when none comes in time or the
+    /// connection closed.
+    func next(timeout: Duration = .seconds(5)) async throws -> Packet {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            switch inbox.take() {
+            case .packet(let packet): return packet
+            case .closed: throw RawClientError.closed
+            case .empty: try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        throw RawClientError.timedOut
+    }
+
+    /// The next PUBLISH, failing on anything else.
+    func nextPublish(timeout: Duration = .seconds(5)) async throws -> PublishPacket {
+        let packet = try await next(timeout: timeout)
+        guard case .publish(let publish) = packet else { throw RawClientError.unexpected("expected PUBLISH, got \(packet)") }
+        return publish
+    }
+
+    /// Asserts that nothing arrives for a while (the connection may close).
+    func expectSilence(for duration: Duration = .milliseconds(300)) async throws {
+        do {
+            let packet = try await next(timeout: duration)
+            throw RawClientError.unexpected("expected silence, got \(packet)")
+        } catch RawClientError.timedOut {
+        } catch RawClientError.closed {
+        }
+    }
+
+    /// Waits for the broker to close the connection; false if it did not in time.
+    func waitForClose(timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if inbox.isClosed { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return inbox.isClosed
+    }
+
+    /// Drops the socket without DISCONNECT, as a device losing power does.
+    func drop() async {
+        try? await channel.close()
+    }
+
+    deinit { channel.close(promise: nil) }
+}
+
+enum RawClientError: Error {
+    case timedOut
+    case closed
+    case unexpected(String)
+}
+
+private final class Inbox: Sendable {
+    enum Item { case packet(Packet), closed, empty }
+    private let state = Mutex<(packets: [Packet], closed: Bool)>(([], false))
+
+    func append(_ packet: Packet) { state.withLock { $0.packets.append(packet) } }
+    func close() { state.withLock { $0.closed = true } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    func take() -> Item {
+        state.withLock { state in
+            if !state.packets.isEmpty { return .packet(state.packets.removeFirst()) }
+            return state.closed ? .closed : .empty
+        }
+    }
+}
+
+private final class Recorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = Packet
+    let inbox: Inbox
+
+    init(inbox: Inbox) { self.inbox = inbox }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inbox.append(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inbox.close()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// A broker on a free loopback port, shut down by `withBroker`.
+func withBroker<T>(
+    _ configure: (inout BrokerConfiguration) -> Void = { _ in },
+    _ body: (MQTTBroker, Int) async throws -> T
+) async throws -> T {
+    var configuration = BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil)
+    configure(&configuration)
+    let broker = MQTTBroker(configuration: configuration, logger: quietLogger)
+    try await broker.start()
+    let port = broker.boundAddresses.first?.port ?? 0
+    do {
+        let result = try await body(broker, port)
+        await broker.shutdown()
+        return result
+    } catch {
+        await broker.shutdown()
+        throw error
+    }
+}
+
+extension ByteBuffer {
+    var string: String { String(buffer: self) }
+}
+
+/// Broker logs below errors would drown the test output.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test.broker")
+    logger.logLevel = .error
+    return logger
+}()
