@@ -50,7 +50,10 @@ let package = Package(
         ),
         .target(
             name: "EventLog",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "HomeRules",
@@ -84,7 +87,10 @@ let package = Package(
         ),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTBroker", "TestSupport"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "TestSupport"]),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "HomeRulesTests", dependencies: ["HomeRules", "TestSupport"]),
     ]
 )

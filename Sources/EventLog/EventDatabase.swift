@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+/// The SQLite file of the event log, in WAL mode so that the CLI reads while
+/// the daemon writes.
+public struct EventDatabase: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the database, for the daemon.
+    public static func openForWriting(path: String) throws -> EventDatabase {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // Only takes effect on a new file; lets retention give pages back.
+            guard !db.configuration.readonly else { return }
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            // WAL with NORMAL: a power cut may lose the last batch, never the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        // A reader's checkpoint or the sqlite3 shell may hold the lock briefly.
+        configuration.busyMode = .timeout(2)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(pool)
+        return EventDatabase(pool: pool, path: path)
+    }
+
+    /// Opens an existing database read-only, for the CLI beside a running daemon.
+    public static func openReadOnly(path: String) throws -> EventDatabase {
+        guard FileManager.default.fileExists(atPath: path) else { throw EventLogError.missingDatabase(path) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(2)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        let migrated = try pool.read { db in try Schema.migrator.hasCompletedMigrations(db) }
+        guard migrated else { throw EventLogError.notAnEventLog(path) }
+        return EventDatabase(pool: pool, path: path)
+    }
+
+    /// Writes entries in one transaction.
+    func write(_ entries: [LogEntry]) async throws {
+        try await pool.write { db in
+            for entry in entries {
+                switch entry {
+                case .event(let event):
+                    try event.insert(db)
+                case .presence(let device, let state, let since):
+                    try db.execute(sql: """
+                        INSERT INTO deviceState (device, presence, presenceSince) VALUES (?, ?, ?)
+                        ON CONFLICT(device) DO UPDATE SET presence = excluded.presence, presenceSince = excluded.presenceSince
+                        """, arguments: [device, state, since])
+                case .seen(let device, let time):
+                    try db.execute(sql: """
+                        INSERT INTO deviceState (device, lastSeen) VALUES (?, ?)
+                        ON CONFLICT(device) DO UPDATE SET lastSeen = excluded.lastSeen
+                        """, arguments: [device, time])
+                case .entity(let record):
+                    try record.upsert(db)
+                case .purge(let cutoff):
+                    try Event.filter(Column("time") < cutoff).deleteAll(db)
+                }
+            }
+        }
+        if entries.contains(where: \.isPurge) {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
+        }
+    }
+
+    /// The largest event id so far, so that a restarted writer continues after it.
+    func lastEventID() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM event") ?? 0 }
+    }
+}
+
+/// One change for the writer to apply.
+public enum LogEntry: Sendable {
+    case event(Event)
+    case presence(device: String, state: String, since: Date)
+    case seen(device: String, at: Date)
+    case entity(EntityStateRecord)
+    /// Deletes events older than the date (retention).
+    case purge(before: Date)
+
+    var isPurge: Bool {
+        if case .purge = self { true } else { false }
+    }
+}
+
+public enum EventLogError: Error, CustomStringConvertible, Equatable {
+    case missingDatabase(String)
+    case notAnEventLog(String)
+
+    public var description: String {
+        switch self {
+        case .missingDatabase(let path): "\(path): no such database (has `homerules serve` run here?)"
+        case .notAnEventLog(let path): "\(path): not a HomeRules event log"
+        }
+    }
+}

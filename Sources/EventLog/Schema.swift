@@ -1,0 +1,44 @@
+import GRDB
+
+/// Every migration of the event log, in order. Add new ones at the end;
+/// never edit one that has shipped.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: events and device state") { db in
+            try db.create(table: "event") { table in
+                table.primaryKey("id", .integer)
+                table.column("time", .datetime).notNull()
+                table.column("kind", .text).notNull()
+                table.column("device", .text)
+                table.column("entity", .text)
+                table.column("topic", .text)
+                table.column("payload", .text)
+                table.column("rule", .text)
+                table.column("detail", .text)
+                // No foreign key: retention may purge a cause before its effects.
+                table.column("cause", .integer)
+            }
+            try db.create(index: "event_on_time", on: "event", columns: ["time"])
+            try db.create(index: "event_on_device", on: "event", columns: ["device", "time"])
+            try db.create(index: "event_on_rule", on: "event", columns: ["rule", "time"])
+            try db.create(index: "event_on_kind", on: "event", columns: ["kind", "time"])
+
+            try db.create(table: "deviceState") { table in
+                table.primaryKey("device", .text)
+                table.column("presence", .text)
+                table.column("presenceSince", .datetime)
+                table.column("lastSeen", .datetime)
+            }
+            try db.create(table: "entityState") { table in
+                table.column("device", .text).notNull()
+                table.column("entity", .text).notNull()
+                table.column("role", .text).notNull()
+                table.column("value", .text).notNull()
+                table.column("updatedAt", .datetime).notNull()
+                table.primaryKey(["device", "entity", "role"])
+            }
+        }
+        return migrator
+    }
+}
