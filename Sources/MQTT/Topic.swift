@@ -59,8 +59,11 @@ public enum Topic {
     }
 
     /// Splits a topic or filter into its levels; empty levels are kept.
+    ///
+    /// Splits on the byte `/`, as matching does: splitting on the Character
+    /// would miss a `/` that a combining mark joins to the next character.
     public static func levels(_ topic: String) -> [Substring] {
-        topic.split(separator: "/", omittingEmptySubsequences: false)
+        topic.utf8.split(separator: slash, omittingEmptySubsequences: false).map { Substring($0) }
     }
 
     /// Whether `filter` (assumed valid) matches the topic name `topic`.
