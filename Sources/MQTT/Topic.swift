@@ -31,13 +31,13 @@ public enum Topic {
 
     /// Checks a topic name that a PUBLISH or a will may carry.
     public static func validateName(_ name: String) throws(SyntaxError) {
-        try validateCommon(name)
+        try validateLengthAndCharacters(name)
         if isWildcard(name) { throw .wildcardInName }
     }
 
     /// Checks a topic filter that a SUBSCRIBE may carry.
     public static func validateFilter(_ filter: String) throws(SyntaxError) {
-        try validateCommon(filter)
+        try validateLengthAndCharacters(filter)
         let levels = filter.utf8.split(separator: slash, omittingEmptySubsequences: false)
         for (index, level) in levels.enumerated() {
             if level.contains(hash) {
@@ -49,7 +49,7 @@ public enum Topic {
         }
     }
 
-    private static func validateCommon(_ topic: String) throws(SyntaxError) {
+    private static func validateLengthAndCharacters(_ topic: String) throws(SyntaxError) {
         if topic.isEmpty { throw .empty }
         if topic.utf8.count > 65_535 { throw .tooLong }
         if let scalar = MQTTString.firstDisallowedScalar(in: topic) { throw .disallowedCharacter(scalar) }
