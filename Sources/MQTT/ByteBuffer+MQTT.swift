@@ -2,36 +2,49 @@ import NIOCore
 
 /// The primitive field types of MQTT (§1.5) on `ByteBuffer`.
 extension ByteBuffer {
-    /// Reads a length-prefixed UTF-8 string, enforcing well-formedness and
-    /// the absence of U+0000 (§1.5.3).
+    /// Reads a length-prefixed UTF-8 string, enforcing the rules of
+    /// `MQTTString.check`.
     mutating func readMQTTString(in type: PacketType) throws(MQTTProtocolError) -> String {
-        let bytes = try readMQTTBinary(in: type)
-        return try MQTTString.validate(bytes, in: type)
+        guard let length = readInteger(as: UInt16.self),
+              let bytes = readSlice(length: Int(length))
+        else { throw .truncated(type) }
+        guard let string = String(validating: bytes.readableBytesView, as: UTF8.self) else {
+            throw .invalidUTF8(type)
+        }
+        try MQTTString.check(string, in: type)
+        return string
     }
 
     /// Reads a length-prefixed run of bytes.
     mutating func readMQTTBinary(in type: PacketType) throws(MQTTProtocolError) -> ByteBuffer {
         guard let length = readInteger(as: UInt16.self),
-              let bytes = readSlice(length: Int(length))
+              let bytes = readOwnedBuffer(length: Int(length))
         else { throw .truncated(type) }
         return bytes
     }
 
+    /// Reads `length` bytes into storage of their own.
+    ///
+    /// A slice would share the storage of the whole read buffer, and a
+    /// packet that is kept (a retained message, a queued one) would then pin
+    /// kilobytes for a payload of a few bytes.
+    mutating func readOwnedBuffer(length: Int) -> ByteBuffer? {
+        readSlice(length: length).map { ByteBuffer(bytes: $0.readableBytesView) }
+    }
+
     mutating func readPacketID(in type: PacketType) throws(MQTTProtocolError) -> UInt16 {
         guard let id = readInteger(as: UInt16.self) else { throw .truncated(type) }
-        guard id != 0 else { throw .zeroPacketID(type) }
         return id
     }
 
-    mutating func writeMQTTString(_ string: String) throws(MQTTProtocolError) {
-        let length = string.utf8.count
-        guard length <= Int(UInt16.max) else { throw .stringTooLong(length) }
-        writeInteger(UInt16(length))
+    /// Writes a string whose length `MQTTString.encodedLength` has checked.
+    mutating func writeMQTTString(_ string: String) {
+        writeInteger(UInt16(string.utf8.count))
         writeString(string)
     }
 
-    mutating func writeMQTTBinary(_ bytes: ByteBuffer) throws(MQTTProtocolError) {
-        guard bytes.readableBytes <= Int(UInt16.max) else { throw .stringTooLong(bytes.readableBytes) }
+    /// Writes bytes whose length `MQTTString.encodedLength` has checked.
+    mutating func writeMQTTBinary(_ bytes: ByteBuffer) {
         writeInteger(UInt16(bytes.readableBytes))
         writeImmutableBuffer(bytes)
     }
@@ -48,12 +61,46 @@ extension ByteBuffer {
     }
 }
 
+/// The rules for the UTF-8 strings of §1.5.3.
 enum MQTTString {
-    static func validate(_ bytes: ByteBuffer, in type: PacketType) throws(MQTTProtocolError) -> String {
-        let view = bytes.readableBytesView
-        if view.contains(0) { throw .nullCharacter(type) }
-        guard let string = String(validating: view, as: UTF8.self) else { throw .invalidUTF8(type) }
-        return string
+    /// Rejects a string with U+0000, which §1.5.3 forbids, or with a control
+    /// character or a noncharacter.
+    ///
+    /// For the latter the specification says only that they SHOULD NOT
+    /// appear and that a receiver MAY close the connection; Mosquitto does,
+    /// and so do we, so that what one broker accepts the other does too.
+    static func check(_ string: String, in type: PacketType) throws(MQTTProtocolError) {
+        guard let scalar = firstDisallowedScalar(in: string) else { return }
+        throw scalar == "\0" ? .nullCharacter(type) : .disallowedCharacter(type, scalar)
+    }
+
+    static func firstDisallowedScalar(in string: String) -> Unicode.Scalar? {
+        string.unicodeScalars.first { !isAllowed($0) }
+    }
+
+    private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: false
+        case 0xFDD0...0xFDEF: false
+        case let value where value & 0xFFFE == 0xFFFE: false
+        default: true
+        }
+    }
+
+    /// The encoded size of a string field, after checking that it fits in
+    /// one and holds only allowed characters.
+    static func encodedLength(_ string: String, in type: PacketType) throws(MQTTProtocolError) -> Int {
+        try check(string, in: type)
+        return try encodedLength(byteCount: string.utf8.count)
+    }
+
+    static func encodedLength(_ bytes: ByteBuffer) throws(MQTTProtocolError) -> Int {
+        try encodedLength(byteCount: bytes.readableBytes)
+    }
+
+    private static func encodedLength(byteCount: Int) throws(MQTTProtocolError) -> Int {
+        guard byteCount <= Int(UInt16.max) else { throw .stringTooLong(byteCount) }
+        return 2 + byteCount
     }
 }
 
@@ -69,22 +116,26 @@ struct FixedHeader {
 
     /// Reads the fixed header at the buffer's reader index without consuming
     /// it; nil when more bytes are needed to know it.
+    ///
+    /// Errors are found as early as the bytes allow: a reserved type or
+    /// wrong flags from the first byte alone.
     static func peek(_ buffer: ByteBuffer) throws(MQTTProtocolError) -> FixedHeader? {
         let start = buffer.readerIndex
         guard let first = buffer.getInteger(at: start, as: UInt8.self) else { return nil }
         guard let type = PacketType(rawValue: first >> 4) else { throw .reservedPacketType(first >> 4) }
         let flags = first & 0x0F
-        if let required = type.requiredFlags, flags != required { throw .invalidFlags(type, flags) }
+        // CONNECT's flags wait for its protocol level: MQTT 3.1 does not fix them.
+        if type != .connect, let required = type.requiredFlags, flags != required {
+            throw .invalidFlags(type, flags)
+        }
 
         var value = 0
-        var multiplier = 1
         for offset in 1...4 {
             guard let byte = buffer.getInteger(at: start + offset, as: UInt8.self) else { return nil }
-            value += Int(byte & 0x7F) * multiplier
+            value |= Int(byte & 0x7F) << (7 * (offset - 1))
             if byte & 0x80 == 0 {
                 return FixedHeader(type: type, flags: flags, remainingLength: value, length: 1 + offset)
             }
-            multiplier *= 128
         }
         throw .malformedRemainingLength
     }

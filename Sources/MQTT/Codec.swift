@@ -2,8 +2,14 @@ import NIOCore
 
 /// Splits a byte stream into MQTT packets.
 ///
-/// Errors are thrown as `MQTTProtocolError`; `ByteToMessageHandler` passes
-/// them down the pipeline, where the connection's owner closes it.
+/// A packet is handed on once all its bytes have arrived; one larger than
+/// `maximumPacketSize` is refused as soon as its fixed header is complete,
+/// before its body is buffered. Errors are thrown as `MQTTProtocolError`;
+/// `ByteToMessageHandler` passes them down the pipeline, where the
+/// connection's owner closes it.
+///
+/// Binary fields of the packets (payloads, passwords) own their bytes rather
+/// than share the read buffer, so that keeping a packet keeps only its bytes.
 public struct MQTTDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = Packet
 

@@ -48,7 +48,8 @@ public enum PacketType: UInt8, Sendable, Hashable, CustomStringConvertible {
     case subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect
 
     /// The flag bits that MQTT 3.1.1 §2.2.2 fixes for this type; nil for
-    /// PUBLISH, whose flags carry DUP, QoS and RETAIN.
+    /// PUBLISH, whose flags carry DUP, QoS and RETAIN. (MQTT 3.1 fixes none
+    /// for CONNECT; see `ConnectPacket.decode`.)
     var requiredFlags: UInt8? {
         switch self {
         case .publish: nil
@@ -141,7 +142,8 @@ public struct PublishPacket: Sendable, Hashable {
     public var qos: QoS
     public var retain: Bool
     public var dup: Bool
-    /// The packet identifier; 0 for QoS 0, which carries none.
+    /// The packet identifier; 0 for QoS 0, which carries none (the encoder
+    /// writes none at QoS 0, whatever this holds).
     public var packetID: UInt16
 
     public init(

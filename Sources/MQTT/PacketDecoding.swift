@@ -9,22 +9,23 @@ extension Packet {
         let type = header.type
         let packet: Packet
         switch type {
-        case .connect: packet = .connect(try ConnectPacket.decode(&body))
+        case .connect: packet = .connect(try ConnectPacket.decode(flags: header.flags, &body))
         case .connack: packet = .connack(try ConnAckPacket.decode(&body))
         case .publish: packet = .publish(try PublishPacket.decode(flags: header.flags, &body))
-        case .puback: packet = .puback(AckPacket(packetID: try body.readPacketID(in: type)))
-        case .pubrec: packet = .pubrec(AckPacket(packetID: try body.readPacketID(in: type)))
-        case .pubrel: packet = .pubrel(AckPacket(packetID: try body.readPacketID(in: type)))
-        case .pubcomp: packet = .pubcomp(AckPacket(packetID: try body.readPacketID(in: type)))
+        case .puback: packet = .puback(try AckPacket.decode(type, &body))
+        case .pubrec: packet = .pubrec(try AckPacket.decode(type, &body))
+        case .pubrel: packet = .pubrel(try AckPacket.decode(type, &body))
+        case .pubcomp: packet = .pubcomp(try AckPacket.decode(type, &body))
         case .subscribe: packet = .subscribe(try SubscribePacket.decode(&body))
         case .suback: packet = .suback(try SubAckPacket.decode(&body))
         case .unsubscribe: packet = .unsubscribe(try UnsubscribePacket.decode(&body))
-        case .unsuback: packet = .unsuback(AckPacket(packetID: try body.readPacketID(in: type)))
+        case .unsuback: packet = .unsuback(try AckPacket.decode(type, &body))
         case .pingreq: packet = .pingreq
         case .pingresp: packet = .pingresp
         case .disconnect: packet = .disconnect(DisconnectPacket())
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(type) }
+        try packet.validate()
         return packet
     }
 }
@@ -40,37 +41,41 @@ extension ConnectPacket {
         static let username: UInt8 = 0x80
     }
 
-    static func decode(_ body: inout ByteBuffer) throws(MQTTProtocolError) -> ConnectPacket {
+    /// Decodes a CONNECT body; `headerFlags` are the fixed header's.
+    ///
+    /// MQTT 3.1 leaves the fixed header flags, the reserved CONNECT flag and
+    /// the will QoS and retain of a CONNECT without will unspecified, where
+    /// 3.1.1 requires zeros. Like Mosquitto, we check them for 3.1.1 only.
+    static func decode(flags headerFlags: UInt8, _ body: inout ByteBuffer) throws(MQTTProtocolError) -> ConnectPacket {
         let name = try body.readMQTTString(in: .connect)
         guard let level = body.readInteger(as: UInt8.self) else { throw .truncated(.connect) }
         guard name == "MQTT" || name == "MQIsdp" else { throw .unknownProtocolName(name) }
         guard let version = ProtocolVersion(rawValue: level), version.protocolName == name else {
             throw .unsupportedProtocolLevel(level)
         }
+        let isStrict = version != .v3_1
+        if isStrict, headerFlags != PacketType.connect.requiredFlags {
+            throw .invalidFlags(.connect, headerFlags)
+        }
         guard let flags = body.readInteger(as: UInt8.self),
               let keepAlive = body.readInteger(as: UInt16.self)
         else { throw .truncated(.connect) }
-        if flags & Flag.reserved != 0 { throw .reservedBitsSet(.connect) }
+        if isStrict, flags & Flag.reserved != 0 { throw .reservedBitsSet(.connect) }
 
         let hasWill = flags & Flag.will != 0
-        let willQoSBits = (flags >> Flag.willQoSShift) & 0x03
+        guard let willQoS = QoS(rawValue: (flags >> Flag.willQoSShift) & 0x03) else { throw .invalidQoS(.connect) }
         let willRetain = flags & Flag.willRetain != 0
-        if !hasWill && (willQoSBits != 0 || willRetain) { throw .inconsistentConnectFlags }
-        let hasUsername = flags & Flag.username != 0
-        let hasPassword = flags & Flag.password != 0
-        if hasPassword && !hasUsername { throw .inconsistentConnectFlags }
+        if isStrict, !hasWill, willQoS != .atMostOnce || willRetain { throw .inconsistentConnectFlags }
 
         let clientID = try body.readMQTTString(in: .connect)
         var will: Will?
         if hasWill {
-            guard let qos = QoS(rawValue: willQoSBits) else { throw .invalidQoS(.connect) }
             let topic = try body.readMQTTString(in: .connect)
-            do { try Topic.validateName(topic) } catch { throw .invalidTopicName(topic) }
             let payload = try body.readMQTTBinary(in: .connect)
-            will = Will(topic: topic, payload: payload, qos: qos, retain: willRetain)
+            will = Will(topic: topic, payload: payload, qos: willQoS, retain: willRetain)
         }
-        let username = hasUsername ? try body.readMQTTString(in: .connect) : nil
-        let password = hasPassword ? try body.readMQTTBinary(in: .connect) : nil
+        let username = flags & Flag.username != 0 ? try body.readMQTTString(in: .connect) : nil
+        let password = flags & Flag.password != 0 ? try body.readMQTTBinary(in: .connect) : nil
         return ConnectPacket(
             protocolVersion: version, clientID: clientID, cleanSession: flags & Flag.cleanSession != 0,
             keepAlive: keepAlive, will: will, username: username, password: password)
@@ -100,19 +105,30 @@ extension ConnAckPacket {
 }
 
 extension PublishPacket {
+    private enum Flag {
+        static let dup: UInt8 = 0x08
+        static let qosShift: UInt8 = 1
+        static let retain: UInt8 = 0x01
+    }
+
     static func decode(flags: UInt8, _ body: inout ByteBuffer) throws(MQTTProtocolError) -> PublishPacket {
-        let dup = flags & 0x08 != 0
-        guard let qos = QoS(rawValue: (flags >> 1) & 0x03) else { throw .invalidQoS(.publish) }
-        if qos == .atMostOnce && dup { throw .invalidQoS(.publish) }
+        guard let qos = QoS(rawValue: (flags >> Flag.qosShift) & 0x03) else { throw .invalidQoS(.publish) }
         let topic = try body.readMQTTString(in: .publish)
-        do { try Topic.validateName(topic) } catch { throw .invalidTopicName(topic) }
         let packetID = qos == .atMostOnce ? 0 : try body.readPacketID(in: .publish)
-        let payload = body.readSlice(length: body.readableBytes)!
-        return PublishPacket(topic: topic, payload: payload, qos: qos, retain: flags & 0x01 != 0, dup: dup, packetID: packetID)
+        let payload = body.readOwnedBuffer(length: body.readableBytes)!
+        return PublishPacket(
+            topic: topic, payload: payload, qos: qos,
+            retain: flags & Flag.retain != 0, dup: flags & Flag.dup != 0, packetID: packetID)
     }
 
     var flags: UInt8 {
-        (dup ? 0x08 : 0) | (qos.rawValue << 1) | (retain ? 0x01 : 0)
+        (dup ? Flag.dup : 0) | (qos.rawValue << Flag.qosShift) | (retain ? Flag.retain : 0)
+    }
+}
+
+extension AckPacket {
+    static func decode(_ type: PacketType, _ body: inout ByteBuffer) throws(MQTTProtocolError) -> AckPacket {
+        AckPacket(packetID: try body.readPacketID(in: type))
     }
 }
 
@@ -127,7 +143,6 @@ extension SubscribePacket {
             guard let qos = QoS(rawValue: options) else { throw .invalidQoS(.subscribe) }
             subscriptions.append(TopicSubscription(filter: filter, qos: qos))
         }
-        guard !subscriptions.isEmpty else { throw .noTopicFilters(.subscribe) }
         return SubscribePacket(packetID: packetID, subscriptions: subscriptions)
     }
 }
@@ -137,9 +152,7 @@ extension SubAckPacket {
         let packetID = try body.readPacketID(in: .suback)
         var codes: [SubscribeReturnCode] = []
         while let raw = body.readInteger(as: UInt8.self) {
-            let code = SubscribeReturnCode(rawValue: raw)
-            guard code.grantedQoS != nil || code == .failure else { throw .invalidReturnCode(raw) }
-            codes.append(code)
+            codes.append(SubscribeReturnCode(rawValue: raw))
         }
         return SubAckPacket(packetID: packetID, returnCodes: codes)
     }
@@ -152,7 +165,6 @@ extension UnsubscribePacket {
         while body.readableBytes > 0 {
             filters.append(try body.readMQTTString(in: .unsubscribe))
         }
-        guard !filters.isEmpty else { throw .noTopicFilters(.unsubscribe) }
         return UnsubscribePacket(packetID: packetID, filters: filters)
     }
 }

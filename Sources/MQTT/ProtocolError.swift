@@ -1,5 +1,6 @@
-/// Why a byte stream is not valid MQTT. Any of these closes the connection
-/// that sent it, and only that connection.
+/// Why bytes are not valid MQTT, or why a packet cannot be encoded. A
+/// decoding error closes the connection that sent the bytes, and only that
+/// connection.
 public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Packet type 0 or 15.
     case reservedPacketType(UInt8)
@@ -17,6 +18,10 @@ public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
     case invalidUTF8(PacketType)
     /// A string contains U+0000.
     case nullCharacter(PacketType)
+    /// A string contains a control character (U+0001 to U+001F, U+007F to
+    /// U+009F) or a noncharacter (such as U+FFFF), which MQTT says SHOULD NOT
+    /// appear; refused as Mosquitto refuses them.
+    case disallowedCharacter(PacketType, Unicode.Scalar)
     /// A QoS of 3, or a QoS 0 PUBLISH with DUP set.
     case invalidQoS(PacketType)
     /// A packet identifier of 0 where one is required.
@@ -51,6 +56,8 @@ public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
         case .trailingBytes(let type): "unexpected bytes after the fields of \(type)"
         case .invalidUTF8(let type): "malformed UTF-8 string in \(type)"
         case .nullCharacter(let type): "U+0000 in a string of \(type)"
+        case .disallowedCharacter(let type, let scalar):
+            "disallowed character U+\(String(scalar.value, radix: 16, uppercase: true)) in a string of \(type)"
         case .invalidQoS(let type): "invalid QoS in \(type)"
         case .zeroPacketID(let type): "packet identifier 0 in \(type)"
         case .invalidTopicName(let topic): "invalid topic name \"\(topic)\""

@@ -7,6 +7,9 @@ public enum Topic {
         case wildcardInName
         case misplacedMultiLevelWildcard
         case partialLevelWildcard
+        /// U+0000, which §4.7.3 forbids, or a control character or
+        /// noncharacter, which the decoder refuses (see `MQTTProtocolError`).
+        case disallowedCharacter(Unicode.Scalar)
 
         public var description: String {
             switch self {
@@ -15,6 +18,8 @@ public enum Topic {
             case .wildcardInName: "a topic name must not contain '+' or '#'"
             case .misplacedMultiLevelWildcard: "'#' must be the last level of a filter"
             case .partialLevelWildcard: "'+' and '#' must occupy a whole level"
+            case .disallowedCharacter(let scalar):
+                "a topic must not contain U+\(String(scalar.value, radix: 16, uppercase: true))"
             }
         }
     }
@@ -26,18 +31,14 @@ public enum Topic {
 
     /// Checks a topic name that a PUBLISH or a will may carry.
     public static func validateName(_ name: String) throws(SyntaxError) {
-        let utf8 = name.utf8
-        if utf8.isEmpty { throw .empty }
-        if utf8.count > 65_535 { throw .tooLong }
-        if utf8.contains(where: { $0 == plus || $0 == hash }) { throw .wildcardInName }
+        try validateLengthAndCharacters(name)
+        if isWildcard(name) { throw .wildcardInName }
     }
 
     /// Checks a topic filter that a SUBSCRIBE may carry.
     public static func validateFilter(_ filter: String) throws(SyntaxError) {
-        let utf8 = filter.utf8
-        if utf8.isEmpty { throw .empty }
-        if utf8.count > 65_535 { throw .tooLong }
-        let levels = utf8.split(separator: slash, omittingEmptySubsequences: false)
+        try validateLengthAndCharacters(filter)
+        let levels = filter.utf8.split(separator: slash, omittingEmptySubsequences: false)
         for (index, level) in levels.enumerated() {
             if level.contains(hash) {
                 guard level.count == 1 else { throw .partialLevelWildcard }
@@ -46,6 +47,12 @@ public enum Topic {
                 guard level.count == 1 else { throw .partialLevelWildcard }
             }
         }
+    }
+
+    private static func validateLengthAndCharacters(_ topic: String) throws(SyntaxError) {
+        if topic.isEmpty { throw .empty }
+        if topic.utf8.count > 65_535 { throw .tooLong }
+        if let scalar = MQTTString.firstDisallowedScalar(in: topic) { throw .disallowedCharacter(scalar) }
     }
 
     /// Whether a filter holds a wildcard.
@@ -59,8 +66,11 @@ public enum Topic {
     }
 
     /// Splits a topic or filter into its levels; empty levels are kept.
+    ///
+    /// Splits on the byte `/`, as matching does: splitting on the Character
+    /// would miss a `/` that a combining mark joins to the next character.
     public static func levels(_ topic: String) -> [Substring] {
-        topic.split(separator: "/", omittingEmptySubsequences: false)
+        topic.utf8.split(separator: slash, omittingEmptySubsequences: false).map { Substring($0) }
     }
 
     /// Whether `filter` (assumed valid) matches the topic name `topic`.
