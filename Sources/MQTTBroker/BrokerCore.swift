@@ -60,7 +60,8 @@ final class BrokerCore {
         let session: Session
         if let existing = sessions[clientID], !packet.cleanSession {
             session = existing
-            sessionPresent = true
+            // MQTT 3.1's CONNACK has no session-present flag; its first byte is reserved.
+            sessionPresent = packet.protocolVersion != .v3_1
         } else {
             if let existing = sessions[clientID] { removeSession(existing) }
             session = Session(
