@@ -262,7 +262,7 @@ final class ClientSession {
             return describe(first.error)
         }
         if let error = error as? IOError {
-            return "\(error.description)"
+            return String(cString: strerror(error.errnoCode))
         }
         return String(describing: error)
     }
