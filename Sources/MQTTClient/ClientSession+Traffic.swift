@@ -11,14 +11,14 @@ extension ClientSession {
     // MARK: Incoming packets
 
     /// Called by the connection handler for every packet, in arrival order.
-    func received(_ packet: Packet, on connectionID: Int) {
+    func received(_ packet: Packet, on connectionID: Int, channel: any Channel) {
         switch state {
         case .connecting(let attempt) where attempt.connectionID == connectionID:
             guard case .connack(let connack) = packet else {
-                protocolViolation(on: attempt.channel, "expected CONNACK, received \(packet.type)")
+                protocolViolation(on: channel, "expected CONNACK, received \(packet.type)")
                 return
             }
-            connackReceived(connack, for: attempt)
+            connackReceived(connack, on: channel, for: attempt)
         case .connected(let connection) where connection.connectionID == connectionID:
             handle(packet, on: connection.channel)
         default:
@@ -88,7 +88,7 @@ extension ClientSession {
         case .completed(let promise):
             packetIDs.release(packetID)
             promise?.succeed()
-            sendAdmittedPublishes(on: channel, flush: false)
+            sendAdmittedPublishes(on: channel)
         case .release:
             channel.write(Packet.pubrel(AckPacket(packetID: packetID)), promise: nil)
         case .unexpected:
@@ -133,7 +133,7 @@ extension ClientSession {
         let unused = granted.filter { !subscriptions.isInUse($0) }
         if !unused.isEmpty {
             requests.enqueue(.unsubscribe(unused, promise: nil))
-            sendQueuedRequests(on: channel, flush: false)
+            sendQueuedRequests(on: channel)
         }
         promise?.fail(MQTTClientError.subscriptionRefused(filters: refused))
     }
@@ -158,7 +158,8 @@ extension ClientSession {
                 promise.fail(MQTTClientError.notConnected)
                 return
             }
-            let written = connection.channel.writeAndFlush(Packet.publish(packet))
+            let written = connection.channel.write(Packet.publish(packet))
+            scheduleFlush()
             promise.completeWith(written.flatMapErrorThrowing { error in
                 throw MQTTClientError.connectionLost(reason: String(describing: error))
             })
@@ -174,7 +175,7 @@ extension ClientSession {
                 promise.fail(error)
                 return
             }
-            if case .connected(let connection) = state { sendAdmittedPublishes(on: connection.channel, flush: true) }
+            if case .connected(let connection) = state { sendAdmittedPublishes(on: connection.channel) }
         }
     }
 
@@ -194,8 +195,12 @@ extension ClientSession {
         let id = subscriptions.add(filters, sink: sink)
         let granted = eventLoop.makePromise(of: [QoS].self)
         promise.completeWith(granted.futureResult.map { (id, $0) })
+        promise.futureResult.assumeIsolated().whenFailure { [self] error in
+            // The caller was cancelled and will never hold the subscription.
+            if error is CancellationError { unsubscribe(id, promise: nil) }
+        }
         requests.enqueue(.subscribe(filters, subscription: id, promise: granted))
-        if case .connected(let connection) = state { sendQueuedRequests(on: connection.channel, flush: true) }
+        if case .connected(let connection) = state { sendQueuedRequests(on: connection.channel) }
     }
 
     /// Removes a local subscription and tells the broker to drop the filters
@@ -217,7 +222,7 @@ extension ClientSession {
         switch state {
         case .connected(let connection):
             requests.enqueue(.unsubscribe(unused, promise: promise))
-            sendQueuedRequests(on: connection.channel, flush: true)
+            sendQueuedRequests(on: connection.channel)
         case .connecting, .waitingToReconnect:
             requests.enqueue(.unsubscribe(unused, promise: nil))
             promise?.succeed()
@@ -249,20 +254,32 @@ extension ClientSession {
         for packet in outbound.resume(sessionPresent: sessionPresent, ids: &packetIDs) {
             channel.write(packet, promise: nil)
         }
-        sendAdmittedPublishes(on: channel, flush: true)
+        sendAdmittedPublishes(on: channel)
     }
 
-    private func sendAdmittedPublishes(on channel: any Channel, flush: Bool) {
+    private func sendAdmittedPublishes(on channel: any Channel) {
         for packet in outbound.admit(ids: &packetIDs) {
             channel.write(Packet.publish(packet), promise: nil)
         }
-        if flush { channel.flush() }
+        scheduleFlush()
     }
 
-    private func sendQueuedRequests(on channel: any Channel, flush: Bool) {
+    private func sendQueuedRequests(on channel: any Channel) {
         for packet in requests.sendQueued(ids: &packetIDs) {
             channel.write(packet, promise: nil)
         }
-        if flush { channel.flush() }
+        scheduleFlush()
+    }
+
+    /// Flushes once the event loop has run the tasks already queued, so that
+    /// a burst of publishes from many tasks leaves in few system calls. A
+    /// flush with nothing written costs nothing.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            if case .connected(let connection) = state { connection.channel.flush() }
+        }
     }
 }

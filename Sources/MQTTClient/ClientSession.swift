@@ -26,7 +26,13 @@ final class ClientSession {
     /// resend of the PUBLISH with one of these is not delivered again.
     var receivedExactlyOnce: Set<UInt16> = []
     var events = EventBroadcaster()
+    /// Whether a flush of the connection is already queued on the event loop.
+    var flushScheduled = false
     private var lastConnectionID = 0
+
+    /// How long `disconnect()` waits for DISCONNECT to be written before it
+    /// closes the connection anyway.
+    static let disconnectGracePeriod = TimeAmount.seconds(2)
 
     init(configuration: MQTTClientConfiguration, clientID: String, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -45,6 +51,13 @@ final class ClientSession {
         switch state {
         case .idle:
             startAttempt(waiter: promise, reconnectAttempt: 0)
+            promise.futureResult.assumeIsolated().whenFailure { [self] error in
+                // The caller was cancelled: give the attempt up.
+                guard error is CancellationError, case .connecting(let attempt) = state, attempt.waiter == promise else {
+                    return
+                }
+                disconnect(promise: nil)
+            }
         case .connecting, .connected, .waitingToReconnect, .disconnecting:
             promise.fail(MQTTClientError.alreadyConnected)
         }
@@ -73,13 +86,11 @@ final class ClientSession {
             }
             .connect(host: host, port: port)
             .assumeIsolated()
-            .whenComplete { [self] result in
-                switch result {
-                case .success(let channel):
-                    channelConnected(channel, connectionID: connectionID)
-                case .failure(ChannelError.connectTimeout):
+            .whenFailure { [self] error in
+                // Success shows as the connection handler's channelActive.
+                if case ChannelError.connectTimeout = error {
                     attemptFailed(connectionID, .connectTimeout(host: host, port: port, timeout: timeout))
-                case .failure(let error):
+                } else {
                     attemptFailed(connectionID, .unreachable(host: host, port: port, reason: Self.describe(error)))
                 }
             }
@@ -97,7 +108,8 @@ final class ClientSession {
         try pipeline.addHandler(ConnectionHandler(session: self, connectionID: connectionID))
     }
 
-    private func channelConnected(_ channel: any Channel, connectionID: Int) {
+    /// Called by the connection handler once TCP is connected.
+    func connectionActive(_ connectionID: Int, channel: any Channel) {
         guard case .connecting(var attempt) = state, attempt.connectionID == connectionID else {
             // The attempt was given up (deadline, disconnect()) while TCP connected.
             channel.close(promise: nil)
@@ -108,8 +120,8 @@ final class ClientSession {
         channel.writeAndFlush(Packet.connect(configuration.connectPacket(clientID: clientID)), promise: nil)
     }
 
-    func connackReceived(_ connack: ConnAckPacket, for attempt: ConnectAttempt) {
-        guard connack.returnCode == .accepted, let channel = attempt.channel else {
+    func connackReceived(_ connack: ConnAckPacket, on channel: any Channel, for attempt: ConnectAttempt) {
+        guard connack.returnCode == .accepted else {
             attemptFailed(attempt.connectionID, .connectionRefused(connack.returnCode))
             return
         }
@@ -201,8 +213,11 @@ final class ClientSession {
         case .connected(let connection):
             state = .disconnecting(connection, waiters: promise.map { [$0] } ?? [])
             let channel = connection.channel
-            // DISCONNECT tells the broker to discard the will (§3.14.4).
+            // DISCONNECT tells the broker to discard the will (§3.14.4). A
+            // broker that stopped reading cannot hold the close up for long.
+            let deadline = eventLoop.scheduleTask(in: Self.disconnectGracePeriod) { channel.close(promise: nil) }
             channel.writeAndFlush(Packet.disconnect(DisconnectPacket())).whenComplete { _ in
+                deadline.cancel()
                 channel.close(promise: nil)
             }
         case .disconnecting(let connection, var waiters):
@@ -252,9 +267,9 @@ final class ClientSession {
     }
 
     /// Closes the connection because the broker broke the protocol.
-    func protocolViolation(on channel: (any Channel)?, _ reason: String) {
+    func protocolViolation(on channel: any Channel, _ reason: String) {
         logger.error("protocol violation by the broker", metadata: ["reason": "\(reason)"])
-        channel?.pipeline.fireErrorCaught(MQTTClientError.protocolViolation(reason))
+        channel.pipeline.fireErrorCaught(MQTTClientError.protocolViolation(reason))
     }
 
     private static func describe(_ error: any Error) -> String {

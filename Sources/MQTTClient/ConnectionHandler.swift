@@ -20,8 +20,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.connectionID = connectionID
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        session.connectionActive(connectionID, channel: context.channel)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        session.received(unwrapInboundIn(data), on: connectionID)
+        session.received(unwrapInboundIn(data), on: connectionID, channel: context.channel)
     }
 
     /// Acknowledgements for a burst of packets are written without flushing;

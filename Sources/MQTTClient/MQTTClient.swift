@@ -73,6 +73,7 @@ public final class MQTTClient: Sendable {
     // MARK: Connection
 
     /// Connects and returns once the broker accepted the connection.
+    /// Cancelling the calling task abandons the attempt.
     ///
     /// - Throws: ``MQTTClientError/connectionRefused(_:)`` naming the CONNACK
     ///   return code, ``MQTTClientError/unreachable(host:port:reason:)``,
@@ -117,7 +118,9 @@ public final class MQTTClient: Sendable {
     /// QoS 1 and 2 publishes made while the client reconnects wait for the
     /// connection, at most ``MQTTClientConfiguration/maximumQueuedMessages``
     /// of them; a QoS 0 publish without a connection throws
-    /// ``MQTTClientError/notConnected``.
+    /// ``MQTTClientError/notConnected``. Cancelling the calling task stops
+    /// the wait with `CancellationError`, but not the message: once handed
+    /// over, it is delivered as its QoS promises.
     public func publish(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false) async throws {
         do { try Topic.validateName(topic) } catch { throw MQTTClientError.invalidTopicName(topic, error) }
         let size = PacketSize.publish(topic: topic, payloadBytes: payload.readableBytes, qos: qos)
@@ -143,7 +146,8 @@ public final class MQTTClient: Sendable {
     /// taken yet; when full, the oldest is dropped and counted in
     /// ``MQTTSubscription/droppedMessageCount`` (the newest state matters
     /// most). QoS 1 and 2 messages are acknowledged once buffered. Ending the
-    /// iteration's task, or releasing the subscription, unsubscribes.
+    /// iteration's task, or releasing the subscription, unsubscribes; so
+    /// does cancelling the task that waits for this call.
     ///
     /// - Throws: ``MQTTClientError/invalidTopicFilter(_:_:)``,
     ///   ``MQTTClientError/subscriptionRefused(filters:)`` when SUBACK says 0x80,
@@ -221,13 +225,20 @@ public final class MQTTClient: Sendable {
         }
     }
 
-    /// Runs `operation` on the event loop and waits for the promise it completes.
+    /// Runs `operation` on the event loop and waits for the promise it
+    /// completes. Cancelling the calling task fails the promise with
+    /// `CancellationError` at once; the session sees that failure and
+    /// decides what, if anything, to undo.
     private func onEventLoop<Value: Sendable>(
         _ operation: @escaping @Sendable (ClientSession, EventLoopPromise<Value>) -> Void
     ) async throws -> Value {
         let promise = eventLoop.makePromise(of: Value.self)
         let session = self.session
         eventLoop.execute { operation(session.value, promise) }
-        return try await promise.futureResult.get()
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
+        }
     }
 }

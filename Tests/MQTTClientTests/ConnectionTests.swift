@@ -67,7 +67,8 @@ import Testing
             try await MQTTClient(configuration: wrongPassword).connect()
         }
 
-        let alice = try await broker.connectedClient { $0.username = "alice"; $0.password = "secret" }
+        let alice = try MQTTClient(configuration: MQTTClientConfiguration(url: "mqtt://alice:secret@127.0.0.1:\(broker.port)"))
+        try await alice.connect()
         try broker.waitForLog("u'alice'")
         await alice.disconnect()
     }
@@ -96,6 +97,38 @@ import Testing
             try await client.connect()
         }
         try await broker.stop()
+    }
+
+    @Test func unansweredPingsCountAsALostConnection() async throws {
+        let broker = try await ScriptedBroker(.init(answersPings: false))
+        var configuration = MQTTClientConfiguration.local(port: broker.port)
+        configuration.keepAlive = .seconds(1)
+        configuration.pingTimeout = .milliseconds(500)
+        let client = try MQTTClient(configuration: configuration)
+        let events = EventRecorder(client)
+        try await client.connect()
+        try await broker.waitForPacket("PINGREQ") { $0 == .pingreq }
+        try await events.waitFor("the loss", timeout: .seconds(5)) { $0 == .disconnected(.keepAliveTimeout) }
+        try await broker.stop()
+    }
+
+    @Test func disconnectWhileReconnectingFailsWhatWaits() async throws {
+        let broker = try await ScriptedBroker()
+        var configuration = MQTTClientConfiguration.local(port: broker.port)
+        configuration.reconnect = .exponentialBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(50))
+        let client = try MQTTClient(configuration: configuration)
+        let events = EventRecorder(client)
+        try await client.connect()
+        // The scripted broker never acknowledges, so this publish waits in flight.
+        let waiting = Task { try await client.publish(topic: "t", payload: "unacknowledged", qos: .atLeastOnce) }
+        try await broker.waitForPacket("PUBLISH") { if case .publish = $0 { true } else { false } }
+        try await broker.stop()
+        try await events.waitFor("failed retries") { if case .reconnecting(attempt: 3, _) = $0 { true } else { false } }
+
+        await #expect(throws: MQTTClientError.notConnected) { try await client.publish(topic: "t", payload: "qos 0") }
+        await client.disconnect()
+        await #expect(throws: MQTTClientError.disconnected) { try await finished(waiting, "the waiting publish") }
+        #expect(events.events.last == .disconnected(nil))
     }
 
     @Test func brokerThatBreaksTheProtocolIsLeft() async throws {

@@ -155,7 +155,7 @@ import Testing
         }
         try broker.waitForLog("Received SUBSCRIBE from reader")
         try await client.publish(topic: "once/x", payload: "first")
-        #expect(try await reader.value == "first")
+        #expect(try await finished(reader, "the first message") == "first")
         try broker.waitForLog("Received UNSUBSCRIBE from reader")
         await client.disconnect()
     }

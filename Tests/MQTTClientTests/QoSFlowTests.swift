@@ -72,6 +72,7 @@ import Testing
         let first = Task { try await client.publish(topic: "one", payload: "one", qos: .atLeastOnce) }
         try await broker.waitForPacket("PUBLISH one") { Self.isPublish($0) }
         let second = Task { try await client.publish(topic: "two", payload: "two", qos: .exactlyOnce) }
+        try await waitUntil("two publishes") { broker.received.filter(Self.isPublish).count == 2 }
         let third = Task { try await client.publish(topic: "three", payload: "three", qos: .exactlyOnce) }
         try await waitUntil("three publishes") { broker.received.filter(Self.isPublish).count == 3 }
         let ids = broker.received.compactMap { packet -> UInt16? in
@@ -96,13 +97,13 @@ import Testing
         #expect(!broker.received[before...].contains { if case .subscribe = $0 { true } else { false } })
 
         try await broker.send(.puback(AckPacket(packetID: ids[0])))
-        try await first.value
+        try await finished(first, "publish first")
         try await broker.send(.pubrec(AckPacket(packetID: ids[1])))
         try await broker.waitForPacket("PUBREL two", after: before) { $0 == .pubrel(AckPacket(packetID: ids[1])) }
         try await broker.send(.pubcomp(AckPacket(packetID: ids[1])))
         try await broker.send(.pubcomp(AckPacket(packetID: ids[2])))
-        try await second.value
-        try await third.value
+        try await finished(second, "publish second")
+        try await finished(third, "publish third")
         await client.disconnect()
         try await broker.stop()
     }
@@ -141,7 +142,7 @@ import Testing
         try await broker.send(.pubrec(AckPacket(packetID: again.packetID)))
         try await broker.waitForPacket("PUBREL", after: before) { $0 == .pubrel(AckPacket(packetID: again.packetID)) }
         try await broker.send(.pubcomp(AckPacket(packetID: again.packetID)))
-        try await pending.value
+        try await finished(pending, "publish pending")
         await client.disconnect()
         try await broker.stop()
     }

@@ -8,13 +8,15 @@ import NIOPosix
 /// before PUBREL, a SUBACK failure, acknowledgements withheld across a
 /// reconnect, silence after CONNECT, a packet a broker must never send.
 ///
-/// It answers CONNECT with `connack` (or stays silent when that returns nil),
-/// SUBSCRIBE with `suback`, PINGREQ with PINGRESP; it records every packet and
-/// answers nothing else by itself.
+/// It answers CONNECT with `connack` and SUBSCRIBE with `suback` (or stays
+/// silent when they return nil), PINGREQ with PINGRESP (unless told not
+/// to); it records every packet and answers nothing else by itself.
 final class ScriptedBroker: Sendable {
     struct Behaviour: Sendable {
+        var answersPings = true
         var connack: @Sendable (ConnectPacket) -> ConnAckPacket? = { _ in ConnAckPacket(returnCode: .accepted) }
-        var suback: @Sendable (SubscribePacket) -> SubAckPacket = { subscribe in
+        /// Nil withholds the SUBACK.
+        var suback: @Sendable (SubscribePacket) -> SubAckPacket? = { subscribe in
             SubAckPacket(packetID: subscribe.packetID, returnCodes: subscribe.subscriptions.map { .init(granted: $0.qos) })
         }
     }
@@ -75,8 +77,9 @@ final class ScriptedBroker: Sendable {
     }
 
     func stop() async throws {
-        await dropConnection()
+        // Listening ends first, so that a reconnecting client finds no one.
         try await server.close()
+        await dropConnection()
     }
 
     private final class Handler: ChannelInboundHandler {
@@ -108,8 +111,10 @@ final class ScriptedBroker: Sendable {
                     context.writeAndFlush(wrapOutboundOut(.connack(connack)), promise: nil)
                 }
             case .subscribe(let subscribe):
-                context.writeAndFlush(wrapOutboundOut(.suback(behaviour.suback(subscribe))), promise: nil)
-            case .pingreq:
+                if let suback = behaviour.suback(subscribe) {
+                    context.writeAndFlush(wrapOutboundOut(.suback(suback)), promise: nil)
+                }
+            case .pingreq where behaviour.answersPings:
                 context.writeAndFlush(wrapOutboundOut(.pingresp), promise: nil)
             case .disconnect:
                 context.close(promise: nil)

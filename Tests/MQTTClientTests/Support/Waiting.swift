@@ -25,6 +25,24 @@ func waitUntil(
     throw TimedOut(what: what)
 }
 
+/// The value of `task`, which is cancelled if it takes longer than `timeout`.
+func finished<Value: Sendable>(
+    _ task: Task<Value, any Error>, _ what: String, within timeout: Duration = .seconds(10)
+) async throws -> Value {
+    let timedOut = NIOLockedValueBox(false)
+    let timer = Task {
+        try await Task.sleep(for: timeout)
+        timedOut.withLockedValue { $0 = true }
+        task.cancel()
+    }
+    defer { timer.cancel() }
+    do {
+        return try await task.value
+    } catch is CancellationError where timedOut.withLockedValue({ $0 }) {
+        throw TimedOut(what: what)
+    }
+}
+
 /// Messages gathered by a handler subscription or a drained stream, safe to
 /// read from the test while the client keeps adding.
 final class MessageCollector: Sendable {
