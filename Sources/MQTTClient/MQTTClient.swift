@@ -122,7 +122,7 @@ public final class MQTTClient: Sendable {
     /// the wait with `CancellationError`, but not the message: once handed
     /// over, it is delivered as its QoS promises.
     public func publish(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false) async throws {
-        do { try Topic.validateName(topic) } catch { throw MQTTClientError.invalidTopicName(topic, error) }
+        try StringValidation.topicName(topic)
         let size = PacketSize.publish(topic: topic, payloadBytes: payload.readableBytes, qos: qos)
         guard size <= configuration.maximumPacketSize else {
             throw MQTTClientError.packetTooLarge(size: size, limit: configuration.maximumPacketSize)
@@ -215,9 +215,7 @@ public final class MQTTClient: Sendable {
     private func validate(_ filters: [TopicSubscription]) throws(MQTTClientError) {
         guard !filters.isEmpty else { throw .invalidTopicFilter("", .empty) }
         for subscription in filters {
-            do { try Topic.validateFilter(subscription.filter) } catch {
-                throw .invalidTopicFilter(subscription.filter, error)
-            }
+            try StringValidation.topicFilter(subscription.filter)
         }
         let size = PacketSize.subscribe(filters)
         guard size <= configuration.maximumPacketSize else {

@@ -19,7 +19,8 @@ public struct MQTTClientConfiguration: Sendable {
     public var clientID: String
     /// Whether the broker discards the session (subscriptions, queued
     /// messages) when the connection ends. With `false` the broker keeps them,
-    /// and so does the client: see ``MQTTClient`` for the consequences.
+    /// and so does the client: see ``MQTTClient`` for the consequences. A
+    /// session is found again by its client id, so set ``clientID`` too.
     public var cleanSession: Bool
     /// The longest silence allowed on the connection. The client sends PINGREQ
     /// when nothing crossed the connection for this long; whole seconds up to
@@ -124,13 +125,15 @@ public struct MQTTClientConfiguration: Sendable {
         }
         if maximumQueuedMessages < 0 { throw invalid("maximumQueuedMessages must not be negative") }
         if let will {
-            do { try Topic.validateName(will.topic) } catch { throw .invalidTopicName(will.topic, error) }
+            try StringValidation.topicName(will.topic)
             if will.payload.readableBytes > Self.maximumFieldLength { throw invalid("the will payload exceeds 65535 bytes") }
         }
         for (name, value) in [("client id", clientID), ("user name", username ?? ""), ("password", password ?? "")]
         where value.utf8.count > Self.maximumFieldLength {
             throw invalid("the \(name) exceeds 65535 bytes")
         }
+        try StringValidation.noNullCharacter(clientID)
+        try StringValidation.noNullCharacter(username ?? "")
         try reconnect.validate()
     }
 

@@ -28,6 +28,8 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case invalidTopicName(String, Topic.SyntaxError)
     /// A topic filter that no broker would accept.
     case invalidTopicFilter(String, Topic.SyntaxError)
+    /// A topic, client id or user name contains U+0000, which MQTT forbids.
+    case nullCharacter(in: String)
     /// The broker answered SUBSCRIBE with failure (0x80) for these filters.
     case subscriptionRefused(filters: [String])
     /// A packet larger than the configured maximum.
@@ -63,6 +65,8 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
             "invalid topic name \"\(topic)\": \(error)"
         case .invalidTopicFilter(let filter, let error):
             "invalid topic filter \"\(filter)\": \(error)"
+        case .nullCharacter(let string):
+            "\"\(string.replacing("\u{0}", with: "\\0"))\" contains U+0000, which MQTT strings must not"
         case .subscriptionRefused(let filters):
             "the MQTT broker refused the subscription to \(filters.map { "\"\($0)\"" }.joined(separator: ", "))"
         case .packetTooLarge(let size, let limit):

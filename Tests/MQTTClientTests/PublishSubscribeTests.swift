@@ -193,6 +193,14 @@ import Testing
         await #expect(throws: MQTTClientError.invalidTopicFilter("home/kitchen+", .partialLevelWildcard)) {
             try await client.subscribe("home/kitchen+", handler: { _ in })
         }
+        let nullTopic = "home/\u{0}/led"
+        let error = await #expect(throws: MQTTClientError.nullCharacter(in: nullTopic)) {
+            try await client.publish(topic: nullTopic, payload: "on")
+        }
+        #expect(error?.description == #""home/\0/led" contains U+0000, which MQTT strings must not"#)
+        await #expect(throws: MQTTClientError.nullCharacter(in: "a/\u{0}/#")) {
+            try await client.subscribe("a/\u{0}/#")
+        }
         var small = MQTTClientConfiguration.local(port: 1)
         small.maximumPacketSize = 100
         // Fixed header 2, topic 2 + 3, payload 100.

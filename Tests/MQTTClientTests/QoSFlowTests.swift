@@ -147,6 +147,21 @@ import Testing
         try await broker.stop()
     }
 
+    @Test func oversizedIncomingPacketClosesTheConnection() async throws {
+        let broker = try await ScriptedBroker()
+        var configuration = MQTTClientConfiguration.local(port: broker.port)
+        configuration.maximumPacketSize = 1024
+        let client = try MQTTClient(configuration: configuration)
+        let events = EventRecorder(client)
+        try await client.connect()
+        let big = PublishPacket(topic: "big", payload: ByteBuffer(repeating: 0, count: 2000))
+        try await broker.send(.publish(big))
+        try await events.waitFor("the loss") {
+            $0 == .disconnected(.protocolViolation("packet of 2008 bytes exceeds the maximum of 1024"))
+        }
+        try await broker.stop()
+    }
+
     @Test func refusedSubscriptionThrowsAndUndoesTheGrantedFilters() async throws {
         let broker = try await ScriptedBroker(.init(suback: { subscribe in
             SubAckPacket(packetID: subscribe.packetID, returnCodes: subscribe.subscriptions.map {

@@ -13,7 +13,7 @@ struct TimedOut: Error, CustomStringConvertible {
 
 /// Polls `condition` every 10 ms until it holds, for at most `timeout`.
 func waitUntil(
-    _ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+    _ what: @autoclosure () -> String, timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
@@ -22,7 +22,7 @@ func waitUntil(
         try await Task.sleep(for: .milliseconds(10))
     }
     if try await condition() { return }
-    throw TimedOut(what: what)
+    throw TimedOut(what: what())
 }
 
 /// The value of `task`, which is cancelled if it takes longer than `timeout`.
