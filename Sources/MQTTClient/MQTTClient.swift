@@ -131,7 +131,7 @@ public final class MQTTClient: Sendable {
         try await onEventLoop { session, promise in session.publish(packet, promise: promise) }
     }
 
-    /// Publishes a UTF-8 text payload; see ``publish(topic:payload:qos:retain:)-(_,ByteBuffer,_,_)``.
+    /// Publishes a UTF-8 text payload, as the `ByteBuffer` variant does.
     public func publish(topic: String, payload: String, qos: QoS = .atMostOnce, retain: Bool = false) async throws {
         try await publish(topic: topic, payload: ByteBuffer(string: payload), qos: qos, retain: retain)
     }
@@ -199,7 +199,7 @@ public final class MQTTClient: Sendable {
         try await unsubscribe(subscription.id)
     }
 
-    /// Ends a handler subscription; see ``unsubscribe(_:)-(MQTTSubscription)``.
+    /// Ends a handler subscription, as for a stream subscription.
     public func unsubscribe(_ subscription: MQTTHandlerSubscription) async throws {
         try await unsubscribe(subscription.id)
     }

@@ -119,6 +119,9 @@ public struct MQTTClientConfiguration: Sendable {
         if let pingTimeout, pingTimeout <= .zero { throw invalid("the ping timeout must be positive") }
         if connectTimeout <= .zero { throw invalid("the connect timeout must be positive") }
         if password != nil && username == nil { throw invalid("a password needs a user name in MQTT 3.1.1") }
+        if protocolVersion == .v3_1 && clientID.utf8.count > 23 {
+            throw invalid("MQTT 3.1 allows client ids of at most 23 bytes")
+        }
         if maximumPacketSize < 64 { throw invalid("the maximum packet size must be at least 64 bytes") }
         if maximumInflightMessages < 1 || maximumInflightMessages > 65_535 {
             throw invalid("maximumInflightMessages must be between 1 and 65535")

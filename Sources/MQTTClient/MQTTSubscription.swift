@@ -32,7 +32,8 @@ public struct MQTTSubscription: AsyncSequence, Sendable {
         get async { await client.droppedMessageCount(of: id) }
     }
 
-    /// Ends the subscription; see ``MQTTClient/unsubscribe(_:)-(MQTTSubscription)``.
+    /// Ends the subscription: the sequence finishes, and the broker is told
+    /// to drop the filter unless another local subscription uses it.
     public func unsubscribe() async throws {
         try await client.unsubscribe(self)
     }
@@ -48,7 +49,8 @@ public struct MQTTHandlerSubscription: Sendable {
     let id: SubscriptionID
     let client: MQTTClient
 
-    /// Ends the subscription; see ``MQTTClient/unsubscribe(_:)-(MQTTHandlerSubscription)``.
+    /// Ends the subscription: the handler is called no more, and the broker
+    /// is told to drop the filters that no other local subscription uses.
     public func unsubscribe() async throws {
         try await client.unsubscribe(self)
     }

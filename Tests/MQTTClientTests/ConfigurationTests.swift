@@ -86,6 +86,11 @@ import Testing
         #expect(throws: MQTTClientError.invalidConfiguration("port 0 is not between 1 and 65535")) {
             try MQTTClient(configuration: configuration)
         }
+        configuration = MQTTClientConfiguration(
+            host: "localhost", clientID: String(repeating: "x", count: 24), protocolVersion: .v3_1)
+        #expect(throws: MQTTClientError.invalidConfiguration("MQTT 3.1 allows client ids of at most 23 bytes")) {
+            try MQTTClient(configuration: configuration)
+        }
         configuration = MQTTClientConfiguration(host: "localhost", will: Will(topic: "home/#", payload: ByteBuffer()))
         #expect(throws: MQTTClientError.invalidTopicName("home/#", .wildcardInName)) {
             try MQTTClient(configuration: configuration)
