@@ -10,7 +10,7 @@ import NIOPosix
 /// try await client.connect()
 /// let temperatures = try await client.subscribe("home/+/temperature", qos: .atLeastOnce)
 /// try await client.publish(topic: "home/led/set", payload: "on", qos: .atLeastOnce)
-/// for await message in temperatures { print(message.topic, message.payloadString) }
+/// for await message in temperatures.prefix(3) { print(message.topic, message.payloadString) }
 /// await client.disconnect()
 /// ```
 ///
