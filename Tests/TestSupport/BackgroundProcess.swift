@@ -16,7 +16,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try process.runWithDefaultSignalMask()
     }
 
     /// Everything the process printed so far, stdout and stderr interleaved.
@@ -59,6 +59,21 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+extension Process {
+    /// Starts the process with no signals blocked. A child inherits the
+    /// signal mask of the thread that spawns it, and the threads that run
+    /// Swift tasks block signals: without this, a peer would ignore the
+    /// SIGTERM of `stop()` and linger until SIGKILL.
+    func runWithDefaultSignalMask() throws {
+        var unblocked = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try run()
+    }
 }
 
 /// A temporary folder, removed when released.
@@ -116,21 +131,24 @@ public final class MosquittoBroker: @unchecked Sendable {
     public let process: BackgroundProcess
     private let directory: TemporaryDirectory
 
-    /// - Parameter extraConfig: more mosquitto.conf lines.
-    public init(extraConfig: String = "") throws {
+    /// - Parameters:
+    ///   - extraConfig: more mosquitto.conf lines.
+    ///   - port: the port to listen on, such as that of a broker the test
+    ///     stopped and now restarts; a free one when nil.
+    public init(extraConfig: String = "", port: Int? = nil) throws {
         let executable = try Peers.require("mosquitto")
         directory = try TemporaryDirectory()
-        port = try freeLoopbackPort()
+        self.port = try port ?? freeLoopbackPort()
         let config = directory.file("mosquitto.conf")
         try """
-        listener \(port) 127.0.0.1
+        listener \(self.port) 127.0.0.1
         allow_anonymous true
         persistence false
         \(extraConfig)
         """.write(to: config, atomically: true, encoding: .utf8)
         process = try BackgroundProcess(executable, ["-c", config.path, "-v"])
         let deadline = Date().addingTimeInterval(10)
-        while !isListening(port: port) {
+        while !isListening(port: self.port) {
             guard Date() < deadline, process.process.isRunning else {
                 throw PeerMissing(name: "mosquitto (did not start: \(process.output))")
             }

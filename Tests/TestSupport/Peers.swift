@@ -81,7 +81,7 @@ public func run(_ executable: String, _ arguments: [String], timeout: TimeInterv
     process.standardError = err
     let input = Pipe()
     process.standardInput = input
-    try process.run()
+    try process.runWithDefaultSignalMask()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
 

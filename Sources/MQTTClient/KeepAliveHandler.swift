@@ -1,0 +1,99 @@
+import MQTT
+import NIOCore
+
+/// Keeps an idle connection alive and notices a dead one (MQTT 3.1.1 §3.1.2.10).
+///
+/// It sends PINGREQ when nothing was sent for the keepalive interval, as the
+/// specification requires, and also when nothing was received for that long:
+/// a client that only publishes QoS 0 would otherwise never learn that the
+/// broker is gone. When no packet at all arrives within the ping timeout after
+/// a PINGREQ, it raises ``MQTTClientError/keepAliveTimeout`` down the
+/// pipeline, where the connection handler closes the channel. PINGRESP ends here.
+final class KeepAliveHandler: ChannelDuplexHandler {
+    typealias InboundIn = Packet
+    typealias InboundOut = Packet
+    typealias OutboundIn = Packet
+    typealias OutboundOut = Packet
+
+    private let interval: TimeAmount
+    private let pingTimeout: TimeAmount
+    private var lastSent = NIODeadline.now()
+    private var lastReceived = NIODeadline.now()
+    /// When the unanswered PINGREQ was sent; nil when none is outstanding.
+    private var pingSentAt: NIODeadline?
+    private var timer: Scheduled<Void>?
+
+    /// - Parameters:
+    ///   - interval: The keepalive interval; must be positive.
+    ///   - pingTimeout: How long to wait for any packet after a PINGREQ.
+    init(interval: TimeAmount, pingTimeout: TimeAmount) {
+        precondition(interval > .zero && pingTimeout > .zero)
+        self.interval = interval
+        self.pingTimeout = pingTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastReceived = .now()
+        pingSentAt = nil
+        if case .pingresp = unwrapInboundIn(data) { return }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastSent = .now()
+        context.write(data, promise: promise)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard timer == nil else { return }
+        lastSent = .now()
+        lastReceived = .now()
+        schedule(context: context, at: lastSent + interval)
+    }
+
+    private func stop() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func schedule(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            check(context: context)
+        }
+    }
+
+    private func check(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        if let pingSentAt {
+            if now - pingSentAt >= pingTimeout {
+                timer = nil
+                context.fireErrorCaught(MQTTClientError.keepAliveTimeout)
+                return
+            }
+        } else if now - lastSent >= interval || now - lastReceived >= interval {
+            pingSentAt = now
+            lastSent = now
+            context.writeAndFlush(wrapOutboundOut(.pingreq), promise: nil)
+        }
+        let next = pingSentAt.map { $0 + pingTimeout } ?? min(lastSent, lastReceived) + interval
+        schedule(context: context, at: max(next, now + .milliseconds(1)))
+    }
+}
