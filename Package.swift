@@ -85,7 +85,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTBroker", "TestSupport"]),
+        .testTarget(
+            name: "MQTTClientTests",
+            dependencies: [
+                "MQTT", "MQTTClient", "MQTTBroker", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "RulesTests", dependencies: ["Rules"]),
         .testTarget(
             name: "EventLogTests",
