@@ -1,0 +1,43 @@
+import Foundation
+
+/// Durations as people write them in YAML: `30s`, `5m`, `1h30m`, `500ms`,
+/// `2d`, or a bare number of seconds.
+enum DurationSyntax {
+    static let help = "write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m"
+
+    private static let unitSeconds: [(unit: String, seconds: Double)] = [
+        // Longest first, so that `ms` and `min` are not read as `m`.
+        ("min", 60), ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
+    ]
+
+    /// Parses `text`, or returns nil when it is not a duration.
+    static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed) {
+            return seconds.isFinite && seconds >= 0 ? .seconds(seconds) : nil
+        }
+        var rest = Substring(trimmed.replacingOccurrences(of: " ", with: ""))
+        guard !rest.isEmpty else { return nil }
+        var total = 0.0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard !number.isEmpty, let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            guard let (unit, seconds) = unitSeconds.first(where: { rest.hasPrefix($0.unit) }) else { return nil }
+            rest = rest.dropFirst(unit.count)
+            total += value * seconds
+        }
+        return total.isFinite ? .seconds(total) : nil
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as Foundation's date arithmetic wants it.
+    var timeInterval: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// `12 s`, `1.5 s`, `5 min`, `1 h 30 min`: short, for trace reasons.
+    var spoken: String { Formatting.duration(seconds: timeInterval) }
+}
