@@ -5,10 +5,7 @@ import Foundation
 enum DurationSyntax {
     static let help = "write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m"
 
-    private static let unitSeconds: [(unit: String, seconds: Double)] = [
-        // Longest first, so that `ms` and `min` are not read as `m`.
-        ("min", 60), ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
-    ]
+    private static let unitSeconds: [String: Double] = ["ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400]
 
     /// Parses `text`, or returns nil when it is not a duration.
     static func parse(_ text: String) -> Duration? {
@@ -16,15 +13,16 @@ enum DurationSyntax {
         if let seconds = Double(trimmed) {
             return seconds.isFinite && seconds >= 0 ? .seconds(seconds) : nil
         }
-        var rest = Substring(trimmed.replacingOccurrences(of: " ", with: ""))
+        var rest = Substring(trimmed)
         guard !rest.isEmpty else { return nil }
         var total = 0.0
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
             guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            guard let (unit, seconds) = unitSeconds.first(where: { rest.hasPrefix($0.unit) }) else { return nil }
-            rest = rest.dropFirst(unit.count)
+            rest = rest.dropFirst(number.count).drop { $0 == " " }
+            let unit = rest.prefix { $0.isLetter }
+            guard let seconds = unitSeconds[String(unit)] else { return nil }
+            rest = rest.dropFirst(unit.count).drop { $0 == " " }
             total += value * seconds
         }
         return total.isFinite ? .seconds(total) : nil
