@@ -19,8 +19,11 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 public struct DiagnosticList: Error, Sendable, Hashable, CustomStringConvertible {
     public private(set) var diagnostics: [Diagnostic]
 
+    /// Sorts by place; diagnostics at the same place keep their order.
     public init(_ diagnostics: [Diagnostic]) {
-        self.diagnostics = diagnostics.sorted { ($0.location, $0.message) < ($1.location, $1.message) }
+        self.diagnostics = diagnostics.enumerated()
+            .sorted { ($0.element.location, $0.offset) < ($1.element.location, $1.offset) }
+            .map(\.element)
     }
 
     /// One line per diagnostic.

@@ -15,12 +15,12 @@ struct DeviceParser {
         reader = YAMLReader(path: path)
     }
 
-    /// The devices of `text`, each with the node of its `id` for duplicate checks.
-    mutating func devices(in text: String) -> [(device: Device, idNode: Node)] {
+    /// The devices of `text` by id, with the node of the id for duplicate checks.
+    mutating func devices(in text: String) -> [Parsed<Device>] {
         reader.documents(of: text).flatMap { reader.items($0) }.compactMap { device($0) }
     }
 
-    private mutating func device(_ node: Node) -> (device: Device, idNode: Node)? {
+    private mutating func device(_ node: Node) -> Parsed<Device>? {
         guard let fields = reader.mapping(node, as: "a device", allowed: Self.deviceKeys) else { return nil }
         let idNode = reader.required(fields, "id", in: "a device")
         let id = idNode.flatMap { reader.identifier($0, for: "id") }
@@ -42,7 +42,10 @@ struct DeviceParser {
         let device = Device(
             id: id, name: name, room: room, presence: presence, sensors: sensors, actuators: actuators,
             location: reader.location(node))
-        return (device, idNode)
+        let loaded = Set(sensors.map(\.name) + actuators.map(\.name))
+        return Parsed(
+            id: id, idNode: idNode, location: device.location, value: device,
+            brokenMembers: Set(memberNames.keys).subtracting(loaded))
     }
 
     /// The named entries of `sensors` or `actuators`, checking that names are
@@ -74,9 +77,7 @@ struct DeviceParser {
         guard let text = reader.text(node, for: "convention") else { return nil }
         guard let convention = PresenceConvention(rawValue: text.lowercased()) else {
             let names = PresenceConvention.allCases.map(\.rawValue)
-            reader.error(
-                "unknown convention '\(text)'\(Suggestion.didYouMean(text, among: names)); known: \(names.joined(separator: ", "))",
-                at: node)
+            reader.error("unknown convention '\(text)'\(Suggestion.didYouMeanOrList(text, among: names))", at: node)
             return nil
         }
         return convention
@@ -127,9 +128,7 @@ struct DeviceParser {
             type = SensorType(rawValue: text.lowercased())
             if type == nil {
                 let names = SensorType.allCases.map(\.rawValue)
-                reader.error(
-                    "unknown sensor type '\(text)'\(Suggestion.didYouMean(text, among: names)); use number, boolean or string",
-                    at: typeNode)
+                reader.error("unknown sensor type '\(text)'\(Suggestion.didYouMeanOrList(text, among: names))", at: typeNode)
             }
         }
         let path = fields["path"].flatMap { reader.jsonPath($0, for: "path") }

@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 /// Loads and validates a home from `devices/` and `rules/` directories.
 ///
@@ -31,30 +32,33 @@ public enum HomeLoader {
     ) -> Result<Home, DiagnosticList> {
         var diagnostics = initial
         var devices: [Device] = []
-        var devicesByID: [String: Device] = [:]
+        var deviceLocations: [String: SourceLocation] = [:]
+        var brokenMembers: [String: Set<String>] = [:]
         for file in deviceFiles {
             var parser = DeviceParser(path: file.path)
-            for (device, idNode) in parser.devices(in: file.text) {
-                if let first = devicesByID[device.id] {
-                    parser.reader.error("duplicate device id '\(device.id)' (first defined at \(first.location))", at: idNode)
-                } else {
-                    devicesByID[device.id] = device
-                    devices.append(device)
+            for parsed in parser.devices(in: file.text) {
+                if let first = deviceLocations[parsed.id] {
+                    parser.reader.error("duplicate device id '\(parsed.id)' (first defined at \(first))", at: parsed.idNode)
+                    continue
                 }
+                deviceLocations[parsed.id] = parsed.location
+                brokenMembers[parsed.id] = parsed.brokenMembers
+                if let device = parsed.value { devices.append(device) }
             }
             diagnostics.append(parser.reader.diagnostics)
         }
+        let devicesByID = Dictionary(devices.map { ($0.id, $0) }) { first, _ in first }
         var rules: [Rule] = []
-        var rulesByID: [String: Rule] = [:]
+        var ruleLocations: [String: SourceLocation] = [:]
         for file in ruleFiles {
-            var parser = RuleParser(path: file.path, devices: devicesByID)
-            for (rule, idNode) in parser.rules(in: file.text) {
-                if let first = rulesByID[rule.id] {
-                    parser.reader.error("duplicate rule id '\(rule.id)' (first defined at \(first.location))", at: idNode)
-                } else {
-                    rulesByID[rule.id] = rule
-                    rules.append(rule)
+            var parser = RuleParser(path: file.path, devices: devicesByID, brokenMembers: brokenMembers)
+            for parsed in parser.rules(in: file.text) {
+                if let first = ruleLocations[parsed.id] {
+                    parser.reader.error("duplicate rule id '\(parsed.id)' (first defined at \(first))", at: parsed.idNode)
+                    continue
                 }
+                ruleLocations[parsed.id] = parsed.location
+                if let rule = parsed.value { rules.append(rule) }
             }
             diagnostics.append(parser.reader.diagnostics)
         }
@@ -110,6 +114,19 @@ public enum HomeLoader {
         }
         return result.sorted()
     }
+}
+
+/// An entry of a file with an id: the id is known even when the entry has
+/// errors, so duplicates are reported in the same run.
+struct Parsed<Value> {
+    var id: String
+    var idNode: Node
+    var location: SourceLocation
+    /// Nil when the entry has errors.
+    var value: Value?
+    /// Names of sensors and actuators that have errors of their own, so
+    /// that rules naming them do not add "no such sensor" errors.
+    var brokenMembers: Set<String> = []
 }
 
 extension DiagnosticCollector {

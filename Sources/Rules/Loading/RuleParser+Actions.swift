@@ -51,8 +51,8 @@ extension RuleParser {
         } ?? Template(literal: "")
         let qos = fields["qos"].flatMap { reader.integer($0, for: "qos", in: 0...2) } ?? 0
         let retain = fields["retain"].flatMap { reader.bool($0, for: "retain") } ?? false
-        guard let payload, checkVariables(of: topic, at: topicNode, key: "topic"),
-              checkVariables(of: payload, at: fields["payload"] ?? node, key: "payload")
+        let topicIsValid = checkVariables(of: topic, at: topicNode, key: "topic")
+        guard let payload, checkVariables(of: payload, at: fields["payload"] ?? node, key: "payload"), topicIsValid
         else { return nil }
         return .publish(PublishAction(topic: topic, payload: payload, qos: qos, retain: retain))
     }

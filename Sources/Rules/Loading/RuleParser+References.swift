@@ -25,6 +25,7 @@ extension RuleParser {
     mutating func sensor(_ node: Node, for key: String) -> (name: QualifiedName, sensor: Sensor)? {
         guard let (name, device) = qualifiedName(node, for: key, kind: "sensor") else { return nil }
         guard let sensor = device.sensor(named: name.member) else {
+            if brokenMembers[device.id]?.contains(name.member) == true { return nil }
             let other = device.actuator(named: name.member) != nil ? "; '\(name.member)' is an actuator" : ""
             reader.error(
                 "device '\(device.id)' has no sensor '\(name.member)'"
@@ -38,6 +39,7 @@ extension RuleParser {
     mutating func actuator(_ node: Node, for key: String) -> (name: QualifiedName, actuator: Actuator)? {
         guard let (name, device) = qualifiedName(node, for: key, kind: "actuator") else { return nil }
         guard let actuator = device.actuator(named: name.member) else {
+            if brokenMembers[device.id]?.contains(name.member) == true { return nil }
             let other = device.sensor(named: name.member) != nil ? "; '\(name.member)' is a sensor" : ""
             reader.error(
                 "device '\(device.id)' has no actuator '\(name.member)'"
@@ -107,9 +109,7 @@ extension RuleParser {
         guard let text = reader.text(node, for: key) else { return nil }
         guard let state = PresenceState(rawValue: text.lowercased()), state != .unknown else {
             let names = PresenceState.namable.map(\.rawValue)
-            reader.error(
-                "unknown presence state '\(text)'\(Suggestion.didYouMean(text, among: names)); use \(names.joined(separator: ", "))",
-                at: node)
+            reader.error("unknown presence state '\(text)'\(Suggestion.didYouMeanOrList(text, among: names))", at: node)
             return nil
         }
         return state

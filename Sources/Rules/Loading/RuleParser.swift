@@ -5,6 +5,9 @@ import Yams
 struct RuleParser {
     var reader: YAMLReader
     let devices: [String: Device]
+    /// Sensors and actuators by device id that failed to load: references
+    /// to them are not reported again.
+    let brokenMembers: [String: Set<String>]
     /// The devices watched by the triggers of the rule being read, for template checks.
     var triggerDevices: [Device] = []
 
@@ -12,17 +15,19 @@ struct RuleParser {
         "id", "description", "enabled", "when", "if", "then", "otherwise", "mode", "cooldown", "loop_guard",
     ]
 
-    init(path: String, devices: [String: Device]) {
+    init(path: String, devices: [String: Device], brokenMembers: [String: Set<String>] = [:]) {
         reader = YAMLReader(path: path)
         self.devices = devices
+        self.brokenMembers = brokenMembers
     }
 
-    /// The rules of `text`, each with the node of its `id` for duplicate checks.
-    mutating func rules(in text: String) -> [(rule: Rule, idNode: Node)] {
+    /// The rules of `text` by id, with the node of the id for duplicate
+    /// checks, and the rule itself when it is valid.
+    mutating func rules(in text: String) -> [Parsed<Rule>] {
         reader.documents(of: text).flatMap { reader.items($0) }.compactMap { rule($0) }
     }
 
-    private mutating func rule(_ node: Node) -> (rule: Rule, idNode: Node)? {
+    private mutating func rule(_ node: Node) -> Parsed<Rule>? {
         guard let fields = reader.mapping(node, as: "a rule", allowed: Self.ruleKeys) else { return nil }
         let idNode = reader.required(fields, "id", in: "a rule")
         let id = idNode.flatMap { reader.identifier($0, for: "id") }
@@ -35,6 +40,7 @@ struct RuleParser {
         let conditions = fields["if"].map { reader.items($0).compactMap { condition($0) } } ?? []
         let actionNodes = reader.required(fields, "then", in: "a rule").map { reader.items($0) } ?? []
         let actions = actionNodes.compactMap { action($0) }
+        if let then = fields["then"], actionNodes.isEmpty { reader.error("'then' needs at least one action", at: then) }
         let otherwise = fields["otherwise"].map { reader.items($0).compactMap { action($0) } } ?? []
         if let key = fields.keyNode("otherwise"), !triggers.isEmpty, !triggers.contains(where: { $0?.isLevel ?? true }) {
             reader.error(
@@ -46,19 +52,19 @@ struct RuleParser {
         let cooldown = fields["cooldown"].flatMap { reader.duration($0, for: "cooldown") }
         let loopGuard = fields["loop_guard"].flatMap { self.loopGuard($0) } ?? LoopGuard()
         let validTriggers = triggers.compactMap { $0 }
-        guard let id, let idNode, validTriggers.count == triggers.count else { return nil }
+        guard let id, let idNode else { return nil }
         let rule = Rule(
             id: id, description: description, enabled: enabled, triggers: validTriggers, conditions: conditions,
             actions: actions, otherwise: otherwise, mode: mode, cooldown: cooldown, loopGuard: loopGuard,
             location: reader.location(node))
-        return (rule, idNode)
+        return Parsed(id: id, idNode: idNode, location: rule.location, value: validTriggers.count == triggers.count ? rule : nil)
     }
 
     private mutating func mode(_ node: Node) -> RuleMode? {
         guard let text = reader.text(node, for: "mode") else { return nil }
         guard let mode = RuleMode(rawValue: text.lowercased()) else {
             let names = RuleMode.allCases.map(\.rawValue)
-            reader.error("unknown mode '\(text)'\(Suggestion.didYouMean(text, among: names)); use single, restart or queued", at: node)
+            reader.error("unknown mode '\(text)'\(Suggestion.didYouMeanOrList(text, among: names))", at: node)
             return nil
         }
         return mode

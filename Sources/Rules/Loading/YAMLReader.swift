@@ -79,14 +79,35 @@ struct YAMLReader {
             let during = context.map { " (\($0.text), line \($0.mark.line) column \($0.mark.column))" } ?? ""
             error("invalid YAML: \(problem)\(during)", line: mark.line, column: mark.column)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            error("the key \(keys) appears more than once in the same mapping", line: context.mark.line, column: context.mark.column)
+            let key = duplicates.sorted().first ?? ""
+            let first = context.mark
+            let repeated = Self.repetition(of: key, after: first, in: text) ?? (first.line, first.column)
+            error("the key '\(key)' appears twice in the same mapping (first at line \(first.line))",
+                  line: repeated.line, column: repeated.column)
         case .reader(let problem, let offset, _, _):
             let (line, column) = Self.lineAndColumn(ofScalarOffset: offset ?? 0, in: text)
             error("cannot read the file: \(problem)", line: line, column: column)
         default:
             error("cannot read YAML: \(failure)", line: 1, column: 1)
         }
+    }
+
+    /// Where `key` comes again in a block mapping: the next line that has
+    /// it at the first one's column. libyaml reports only the first.
+    private static func repetition(of key: String, after first: Mark, in text: String) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard first.line < lines.count else { return nil }
+        for number in first.line..<lines.count {
+            let line = lines[number].unicodeScalars
+            guard line.count >= first.column else { continue }
+            let rest = String(String.UnicodeScalarView(line.dropFirst(first.column - 1)))
+            let indentation = line.prefix(first.column - 1)
+            guard indentation.allSatisfy({ $0 == " " || $0 == "-" }), rest.hasPrefix(key) else { continue }
+            if rest.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
+                return (number + 1, first.column)
+            }
+        }
+        return nil
     }
 
     private static func lineAndColumn(ofScalarOffset offset: Int, in text: String) -> (Int, Int) {
