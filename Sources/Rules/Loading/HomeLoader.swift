@@ -69,7 +69,9 @@ public enum HomeLoader {
     /// The YAML files under `directory`, with paths shown relative to the
     /// directory as the caller named it.
     private static func sourceFiles(in directory: URL, diagnostics: inout DiagnosticCollector) -> [SourceFile] {
-        let shownRoot = directory.relativePath
+        var shownRoot = directory.relativePath
+        while shownRoot.hasPrefix("./") { shownRoot.removeFirst(2) }
+        while shownRoot.count > 1, shownRoot.hasSuffix("/") { shownRoot.removeLast() }
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: directory.path, isDirectory: &isDirectory) else { return [] }
