@@ -109,7 +109,7 @@ import Testing
             "rules/rules.yaml:24:7: error: a trigger watches one thing: give 'sensor' or 'actuator', not both",
             "rules/rules.yaml:28:15: error: sensor 'livingroom-node.temperature' is a number; 'warm' is not a number",
             "rules/rules.yaml:30:11: error: sensor 'livingroom-node.motion' is a boolean; 'maybe' is not true or false",
-            "rules/rules.yaml:33:12: error: invalid duration '30 seconds' for 'for': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m",
+            "rules/rules.yaml:33:12: error: invalid duration '30 seconds' for 'for': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years",
         ])
     }
 
@@ -158,7 +158,7 @@ import Testing
             "rules/rules.yaml:6:15: error: device 'livingroom-node' has no actuator 'lamp'",
             "rules/rules.yaml:7:25: error: unknown template variable 'trigger.vlue'; did you mean 'value'? (in 'topic')",
             "rules/rules.yaml:7:58: error: 'device.name' needs a trigger on a device, sensor or actuator; use devices.<id>... to name one (in 'payload')",
-            "rules/rules.yaml:8:14: error: invalid duration '5 parsecs' for 'delay': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m",
+            "rules/rules.yaml:8:14: error: invalid duration '5 parsecs' for 'delay': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years",
             "rules/rules.yaml:9:7: error: a 'set' action needs 'to'",
             "rules/rules.yaml:11:11: error: expected on or off for 'to', found 'dim'",
             "rules/rules.yaml:13:7: error: 'to' belongs to 'set'",
@@ -167,9 +167,9 @@ import Testing
             "rules/rules.yaml:15:7: error: an action needs one of 'set', 'toggle', 'publish' or 'delay'",
             "rules/rules.yaml:16:3: error: 'otherwise' runs when a trigger stops holding, but these triggers are events; use a threshold, a state ('to'/'from') or a presence trigger",
             "rules/rules.yaml:17:9: error: unknown mode 'paralel'; use single, restart or queued",
-            "rules/rules.yaml:18:13: error: invalid duration 'soon' for 'cooldown': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m",
+            "rules/rules.yaml:18:13: error: invalid duration 'soon' for 'cooldown': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years",
             "rules/rules.yaml:19:27: error: expected a whole number from 1 to 100000 for 'max_runs', found '0'",
-            "rules/rules.yaml:19:38: error: invalid duration '5x' for 'within': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m",
+            "rules/rules.yaml:19:38: error: invalid duration '5x' for 'within': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years",
             "rules/rules.yaml:20:3: error: a rule needs 'id'",
             "rules/rules.yaml:21:19: error: device 'lamp' has no presence: give it a 'presence' block or a 'convention'",
             "rules/rules.yaml:23:12: error: 'any' needs at least one condition",

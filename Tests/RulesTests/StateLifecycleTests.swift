@@ -153,3 +153,15 @@ import Testing
         #expect(harness.advance(60).published == ["home/livingroom-node/led/set off"])
     }
 }
+
+@Suite("Reload and expire_after") struct ReloadExpiryTests {
+    @Test func reloadDoesNotRestartTheSilenceCount() throws {
+        var harness = try Harness(devices: ["{ id: quiet, presence: { expire_after: 1m }, sensors: { t: { topic: q/t, type: number } } }"], rules: "[]")
+        harness.send("q/t", "1")
+        harness.advance(40)
+        harness.engine = harness.engine.reloaded(with: harness.engine.home, now: harness.now)
+        let outputs = harness.advance(20)
+        #expect(outputs.presenceChanges.map(\.to) == [.offline])
+        #expect(harness.now == testStart.addingTimeInterval(60))
+    }
+}

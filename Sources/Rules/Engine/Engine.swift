@@ -35,14 +35,14 @@ public struct Engine: Sendable {
         self.init(home: home, snapshot: snapshot, keepLiveness: false, now: now, timeZone: timeZone)
     }
 
-    init(home: Home, snapshot: EngineSnapshot, keepLiveness: Bool, now: Date, timeZone: TimeZone) {
+    init(home: Home, snapshot: EngineSnapshot, keepLiveness: Bool, now: Date, timeZone: TimeZone, listeningSince: Date? = nil) {
         self.home = home
         self.timeZone = timeZone
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
         index = EngineIndex(home: home)
-        startedAt = now
+        startedAt = listeningSince ?? now
         devices = home.devices.map { snapshot.restore(device: $0, keepLiveness: keepLiveness) }
         rules = []
         var freshRules: [Int] = []
@@ -59,10 +59,12 @@ public struct Engine: Sendable {
     }
 
     /// A new engine for a reloaded home that keeps what this one knows:
-    /// the state of devices that still exist, and of rules that did not
-    /// change. Rules suspended by the loop guard run again.
+    /// the state of devices that still exist (with which states came from
+    /// live messages, and how long each device has been silent), and of
+    /// rules that did not change. Rules suspended by the loop guard run
+    /// again.
     public func reloaded(with newHome: Home, now: Date) -> Engine {
-        Engine(home: newHome, snapshot: snapshot, keepLiveness: true, now: now, timeZone: timeZone)
+        Engine(home: newHome, snapshot: snapshot, keepLiveness: true, now: now, timeZone: timeZone, listeningSince: startedAt)
     }
 
     /// Handles one input at `now` and returns what followed from it.

@@ -71,13 +71,18 @@ public struct RuleStatus: Sendable, Hashable, Codable {
 public struct EngineSnapshot: Sendable, Hashable, Codable {
     public var devices: [DeviceStatus]
     public var rules: [RuleStatus]
-    /// Liveness of states, kept across reloads but not across restarts.
+    /// What only a running engine knows, kept across reloads but not
+    /// across restarts.
     var liveness: [String: Liveness] = [:]
 
     struct Liveness: Sendable, Hashable, Codable {
+        /// Which states a live message set (see `Engine.trustRetainedMessagesAgain`).
         var presence: Bool
         var sensors: Set<String>
         var actuators: Set<String>
+        /// The last message of any kind, for `expire_after`.
+        var lastMessage: Date?
+        var offlineBySilence: Bool
     }
 
     public init(devices: [DeviceStatus] = [], rules: [RuleStatus] = []) {
@@ -93,7 +98,9 @@ public struct EngineSnapshot: Sendable, Hashable, Codable {
             runtime.presence = status.presence
             runtime.presenceSince = status.presenceSince
             runtime.presenceIsLive = live?.presence ?? false
+            runtime.offlineBySilence = live?.offlineBySilence ?? false
         }
+        runtime.lastMessage = live?.lastMessage
         runtime.lastSeen = status.lastSeen
         for (index, sensor) in device.sensors.enumerated() {
             guard let saved = status.sensors[sensor.name], saved.value.type == sensor.type else { continue }
@@ -187,7 +194,8 @@ extension Engine {
             snapshot.liveness[device.id] = EngineSnapshot.Liveness(
                 presence: runtime.presenceIsLive,
                 sensors: Set(zip(device.sensors, runtime.sensors).filter { $1.isLive }.map { $0.0.name }),
-                actuators: Set(zip(device.actuators, runtime.actuators).filter { $1.isLive }.map { $0.0.name }))
+                actuators: Set(zip(device.actuators, runtime.actuators).filter { $1.isLive }.map { $0.0.name }),
+                lastMessage: runtime.lastMessage, offlineBySilence: runtime.offlineBySilence)
         }
         return snapshot
     }

@@ -3,15 +3,20 @@ import Foundation
 /// Durations as people write them in YAML: `30s`, `5m`, `1h30m`, `500ms`,
 /// `2d`, or a bare number of seconds.
 enum DurationSyntax {
-    static let help = "write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m"
+    static let help = "write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years"
+
+    /// The longest duration accepted: ten years, far beyond any sensible
+    /// `for` or `delay`, and far from overflowing date arithmetic.
+    static let maximumSeconds: Double = 10 * 365 * 86_400
 
     private static let unitSeconds: [String: Double] = ["ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400]
 
-    /// Parses `text`, or returns nil when it is not a duration.
+    /// Parses `text`, or returns nil when it is not a duration of at most
+    /// ten years.
     static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
-            return seconds.isFinite && seconds >= 0 ? .seconds(seconds) : nil
+            return (0...maximumSeconds).contains(seconds) ? .seconds(seconds) : nil
         }
         var rest = Substring(trimmed)
         guard !rest.isEmpty else { return nil }
@@ -25,7 +30,7 @@ enum DurationSyntax {
             rest = rest.dropFirst(unit.count).drop { $0 == " " }
             total += value * seconds
         }
-        return total.isFinite ? .seconds(total) : nil
+        return total <= maximumSeconds ? .seconds(total) : nil
     }
 }
 

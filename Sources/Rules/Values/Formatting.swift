@@ -11,6 +11,7 @@ enum Formatting {
 
     /// `0.5 s`, `12 s`, `2 min 5 s`, `1 h 30 min`, `2 d 3 h`.
     static func duration(seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e12 else { return "\(number(seconds)) s" }
         if seconds < 60 {
             let tenths = (seconds * 10).rounded() / 10
             return "\(number(tenths)) s"
