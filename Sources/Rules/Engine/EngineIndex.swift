@@ -24,7 +24,6 @@ struct EngineIndex: Sendable {
     private(set) var actuatorTriggers: [[[TriggerRef]]]
     /// `[device]`: the presence triggers of that device.
     private(set) var presenceTriggers: [[TriggerRef]]
-    private(set) var ruleByID: [String: Int] = [:]
 
     init(home: Home) {
         sensorTriggers = home.devices.map { Array(repeating: [], count: $0.sensors.count) }
@@ -45,7 +44,6 @@ struct EngineIndex: Sendable {
             }
         }
         for (ruleIndex, rule) in home.rules.enumerated() {
-            ruleByID[rule.id] = ruleIndex
             guard rule.enabled else { continue }
             for (triggerIndex, trigger) in rule.triggers.enumerated() {
                 let ref = TriggerRef(rule: ruleIndex, trigger: triggerIndex)

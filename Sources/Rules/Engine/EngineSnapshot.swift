@@ -26,6 +26,7 @@ public struct DeviceStatus: Sendable, Hashable, Codable {
     }
 }
 
+/// A sensor's last value.
 public struct SensorStatus: Sendable, Hashable, Codable {
     public var value: SensorValue
     public var updatedAt: Date
@@ -39,9 +40,11 @@ public struct SensorStatus: Sendable, Hashable, Codable {
     }
 }
 
+/// An actuator's last state.
 public struct ActuatorStatus: Sendable, Hashable, Codable {
     public var state: ActuatorState
     public var updatedAt: Date
+    /// False while the device is offline: the state is stale.
     public var available: Bool
 
     public init(state: ActuatorState, updatedAt: Date, available: Bool = true) {
@@ -140,6 +143,8 @@ extension SensorValue {
 
 /// A timer the engine waits for, as plain data.
 public struct PendingTimer: Sendable, Hashable, Codable {
+    /// What the timer is for; rules and devices by id, triggers by their
+    /// index in the rule's `when`.
     public enum Purpose: Sendable, Hashable, Codable {
         /// A trigger's `for` ends.
         case hold(rule: String, trigger: Int)
@@ -158,28 +163,31 @@ public struct PendingTimer: Sendable, Hashable, Codable {
 extension Engine {
     /// What the engine knows about every device, in home order.
     public var deviceStatuses: [DeviceStatus] {
-        zip(home.devices, devices).map { device, runtime in
-            var sensors: [String: SensorStatus] = [:]
-            for (sensor, value) in zip(device.sensors, runtime.sensors) {
-                if let current = value.value, let at = value.updatedAt {
-                    sensors[sensor.name] = SensorStatus(value: current, updatedAt: at, available: value.available)
-                }
-            }
-            var actuators: [String: ActuatorStatus] = [:]
-            for (actuator, value) in zip(device.actuators, runtime.actuators) {
-                if let current = value.value, let at = value.updatedAt {
-                    actuators[actuator.name] = ActuatorStatus(state: current, updatedAt: at, available: value.available)
-                }
-            }
-            return DeviceStatus(
-                id: device.id, presence: runtime.presence, presenceSince: runtime.presenceSince,
-                lastSeen: runtime.lastSeen, sensors: sensors, actuators: actuators)
-        }
+        devices.indices.map(status(ofDeviceAt:))
     }
 
     /// What the engine knows about one device.
     public func status(ofDevice id: String) -> DeviceStatus? {
-        index.deviceByID[id].map { deviceStatuses[$0] }
+        index.deviceByID[id].map(status(ofDeviceAt:))
+    }
+
+    private func status(ofDeviceAt index: Int) -> DeviceStatus {
+        let device = home.devices[index], runtime = devices[index]
+        var sensors: [String: SensorStatus] = [:]
+        for (sensor, value) in zip(device.sensors, runtime.sensors) {
+            if let current = value.value, let at = value.updatedAt {
+                sensors[sensor.name] = SensorStatus(value: current, updatedAt: at, available: value.available)
+            }
+        }
+        var actuators: [String: ActuatorStatus] = [:]
+        for (actuator, value) in zip(device.actuators, runtime.actuators) {
+            if let current = value.value, let at = value.updatedAt {
+                actuators[actuator.name] = ActuatorStatus(state: current, updatedAt: at, available: value.available)
+            }
+        }
+        return DeviceStatus(
+            id: device.id, presence: runtime.presence, presenceSince: runtime.presenceSince,
+            lastSeen: runtime.lastSeen, sensors: sensors, actuators: actuators)
     }
 
     /// The state of every rule, in home order.

@@ -1,6 +1,7 @@
 /// What makes a rule consider firing (`when`). A rule with several triggers
 /// fires when any of them does.
 public struct Trigger: Sendable, Hashable, Codable {
+    /// What the trigger watches, and for what.
     public enum Kind: Sendable, Hashable, Codable {
         /// A number crossing `above` and/or `below`, with a hysteresis band.
         case threshold(QualifiedName, Threshold)
