@@ -250,3 +250,37 @@ import Testing
         ])
     }
 }
+
+@Suite("YAML features") struct YAMLFeatureTests {
+    @Test func anchorsAndMergeKeys() throws {
+        let home = try validHome(devices: ["plugs.yaml": """
+            - &plug
+              id: plug-1
+              convention: tasmota
+              actuators:
+                relay: &relay { command_topic: cmnd/plug-1/POWER, state_topic: stat/plug-1/POWER, qos: 1 }
+            - <<: *plug
+              id: plug-2
+              actuators:
+                relay:
+                  <<: *relay
+                  command_topic: cmnd/plug-2/POWER
+                  state_topic: stat/plug-2/POWER
+            """])
+        #expect(home.devices.map(\.id) == ["plug-1", "plug-2"])
+        let relay = try #require(home.devices[1].actuator(named: "relay"))
+        #expect(relay.commandTopic == "cmnd/plug-2/POWER")
+        #expect(relay.qos == 1)
+        #expect(home.devices[1].presence?.topic == "tele/plug-2/LWT")
+    }
+
+    @Test func severalDocumentsInOneFile() throws {
+        let home = try validHome(devices: ["two.yaml": "id: a\n---\nid: b\n---\n"])
+        #expect(home.devices.map(\.id) == ["a", "b"])
+    }
+
+    @Test func emptyFilesAreFine() throws {
+        let home = try validHome(devices: ["empty.yaml": ""], rules: ["empty.yaml": "# nothing yet\n"])
+        #expect(home.summary == "0 devices, 0 sensors, 0 actuators, 0 rules")
+    }
+}

@@ -57,7 +57,7 @@ struct DeviceParser {
             return []
         }
         var result: [(String, Node)] = []
-        for (keyNode, value) in mapping {
+        for (keyNode, value) in reader.pairs(of: mapping) {
             guard let name = reader.identifier(keyNode, for: "name") else { continue }
             if Self.reservedMembers.contains(name) {
                 reader.error("'\(name)' cannot name a sensor or actuator: templates use it for the device itself", at: keyNode)

@@ -146,7 +146,7 @@ struct YAMLReader {
             return nil
         }
         var entries: [YAMLMapping.Entry] = []
-        for (key, value) in mapping {
+        for (key, value) in pairs(of: mapping) {
             guard case .scalar(let scalar) = key else {
                 error("a key in \(what) must be text, found \(Self.kind(of: key))", at: key)
                 continue
@@ -158,6 +158,34 @@ struct YAMLReader {
             entries.append(.init(key: scalar.string, keyNode: key, value: value))
         }
         return YAMLMapping(node: node, entries: entries)
+    }
+
+    /// The key-value pairs of a mapping with YAML merge keys expanded:
+    /// `<<: *defaults` (or a list of aliases) adds the keys of those
+    /// mappings that the mapping does not set itself.
+    mutating func pairs(of mapping: Node.Mapping) -> [(key: Node, value: Node)] {
+        var explicit: [(key: Node, value: Node)] = []
+        var merged: [(key: Node, value: Node)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key, scalar.style == .plain, scalar.string == "<<" else {
+                explicit.append((key, value))
+                continue
+            }
+            for source in items(value) {
+                guard case .mapping(let sourceMapping) = source else {
+                    error("'<<' merges mappings, found \(Self.kind(of: source))", at: source)
+                    continue
+                }
+                merged += pairs(of: sourceMapping)
+            }
+        }
+        let explicitKeys = Set(explicit.compactMap { $0.key.scalar?.string })
+        var seen = explicitKeys
+        for pair in merged {
+            guard let name = pair.key.scalar?.string else { continue }
+            if seen.insert(name).inserted { explicit.append(pair) }
+        }
+        return explicit
     }
 
     /// A list's items; a single item that is not a list counts as a list of one.
