@@ -43,7 +43,7 @@ public enum HomeLoader {
                 }
                 deviceLocations[parsed.id] = parsed.location
                 brokenMembers[parsed.id] = parsed.brokenMembers
-                if let device = parsed.value { devices.append(device) }
+                devices.append(parsed.value)
             }
             diagnostics.append(parser.reader.diagnostics)
         }
@@ -58,7 +58,7 @@ public enum HomeLoader {
                     continue
                 }
                 ruleLocations[parsed.id] = parsed.location
-                if let rule = parsed.value { rules.append(rule) }
+                rules.append(parsed.value)
             }
             diagnostics.append(parser.reader.diagnostics)
         }
@@ -124,8 +124,8 @@ struct Parsed<Value> {
     var id: String
     var idNode: Node
     var location: SourceLocation
-    /// Nil when the entry has errors.
-    var value: Value?
+    /// What could be read; only used when the load found no errors.
+    var value: Value
     /// Names of sensors and actuators that have errors of their own, so
     /// that rules naming them do not add "no such sensor" errors.
     var brokenMembers: Set<String> = []

@@ -21,8 +21,9 @@ struct RuleParser {
         self.brokenMembers = brokenMembers
     }
 
-    /// The rules of `text` by id, with the node of the id for duplicate
-    /// checks, and the rule itself when it is valid.
+    /// The rules of `text` that have an id, with the node of the id for
+    /// duplicate checks. A rule with errors comes back with what could be
+    /// read; the loader uses none of it when there were errors.
     mutating func rules(in text: String) -> [Parsed<Rule>] {
         reader.documents(of: text).flatMap { reader.items($0) }.compactMap { rule($0) }
     }
@@ -57,7 +58,7 @@ struct RuleParser {
             id: id, description: description, enabled: enabled, triggers: validTriggers, conditions: conditions,
             actions: actions, otherwise: otherwise, mode: mode, cooldown: cooldown, loopGuard: loopGuard,
             location: reader.location(node))
-        return Parsed(id: id, idNode: idNode, location: rule.location, value: validTriggers.count == triggers.count ? rule : nil)
+        return Parsed(id: id, idNode: idNode, location: rule.location, value: rule)
     }
 
     private mutating func mode(_ node: Node) -> RuleMode? {
