@@ -1,0 +1,25 @@
+/// What a rule does (`then`, `otherwise`), in order.
+public enum Action: Sendable, Hashable, Codable {
+    /// Sends the actuator's on or off payload to its command topic.
+    case set(QualifiedName, to: ActuatorState)
+    /// Sends the toggle payload, or the opposite of the known state.
+    case toggle(QualifiedName)
+    case publish(PublishAction)
+    /// Waits before the next action.
+    case delay(Duration)
+}
+
+/// `publish`: any topic and payload, with templates.
+public struct PublishAction: Sendable, Hashable, Codable {
+    public var topic: Template
+    public var payload: Template
+    public var qos: Int
+    public var retain: Bool
+
+    public init(topic: Template, payload: Template, qos: Int = 0, retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
+}

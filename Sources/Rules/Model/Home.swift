@@ -1,0 +1,46 @@
+/// A validated home: its devices and rules, every reference checked.
+///
+/// Build one with `HomeLoader`; the engine relies on its references being
+/// valid.
+public struct Home: Sendable, Hashable {
+    /// In file order.
+    public let devices: [Device]
+    /// In file order, disabled ones included.
+    public let rules: [Rule]
+
+    /// A home with nothing in it: what the daemon runs with before any
+    /// configuration exists.
+    public static let empty = Home(devices: [], rules: [])
+
+    init(devices: [Device], rules: [Rule]) {
+        self.devices = devices
+        self.rules = rules
+    }
+
+    public func device(id: String) -> Device? { devices.first { $0.id == id } }
+    public func rule(id: String) -> Rule? { rules.first { $0.id == id } }
+
+    /// Every topic and topic filter the daemon must subscribe to: presence,
+    /// sensor and actuator state topics, and the filters of `mqtt` triggers.
+    public var topics: Set<String> {
+        var topics = Set(devices.flatMap(\.topics))
+        for rule in rules where rule.enabled {
+            for trigger in rule.triggers {
+                if case .mqtt(let filter, _) = trigger.kind { topics.insert(filter.description) }
+            }
+        }
+        return topics
+    }
+
+    public var sensorCount: Int { devices.reduce(0) { $0 + $1.sensors.count } }
+    public var actuatorCount: Int { devices.reduce(0) { $0 + $1.actuators.count } }
+
+    /// `3 devices, 4 sensors, 2 actuators, 5 rules`.
+    public var summary: String {
+        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        return [
+            count(devices.count, "device"), count(sensorCount, "sensor"),
+            count(actuatorCount, "actuator"), count(rules.count, "rule"),
+        ].joined(separator: ", ")
+    }
+}

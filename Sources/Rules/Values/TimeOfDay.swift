@@ -1,0 +1,129 @@
+import Foundation
+
+/// A wall-clock time such as `07:30` or `22:15:30`, in the engine's time zone.
+public struct TimeOfDay: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    /// Seconds since midnight, 0..<86400.
+    public var secondsSinceMidnight: Int
+
+    public init?(hour: Int, minute: Int, second: Int = 0) {
+        guard (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second) else { return nil }
+        secondsSinceMidnight = hour * 3600 + minute * 60 + second
+    }
+
+    /// Reads `HH:MM` or `HH:MM:SS`.
+    public init?(parsing text: String) {
+        let fields = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+        guard fields.count == 2 || fields.count == 3,
+              fields.allSatisfy({ !$0.isEmpty && $0.count <= 2 && $0.allSatisfy(\.isASCII) }),
+              let hour = Int(fields[0]), let minute = Int(fields[1])
+        else { return nil }
+        let second = fields.count == 3 ? Int(fields[2]) : 0
+        guard let second, let time = TimeOfDay(hour: hour, minute: minute, second: second) else { return nil }
+        self = time
+    }
+
+    public var hour: Int { secondsSinceMidnight / 3600 }
+    public var minute: Int { secondsSinceMidnight % 3600 / 60 }
+    public var second: Int { secondsSinceMidnight % 60 }
+
+    /// The time of day of `date` in `calendar`'s time zone.
+    init(of date: Date, in calendar: Calendar) {
+        let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
+        secondsSinceMidnight = (parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)
+    }
+
+    /// `07:30`, or `07:30:15` when the seconds matter.
+    public var description: String {
+        let base = Formatting.twoDigits(hour) + ":" + Formatting.twoDigits(minute)
+        return second == 0 ? base : base + ":" + Formatting.twoDigits(second)
+    }
+
+    public static func < (lhs: TimeOfDay, rhs: TimeOfDay) -> Bool {
+        lhs.secondsSinceMidnight < rhs.secondsSinceMidnight
+    }
+
+    static let help = "write a time of day as HH:MM or HH:MM:SS, like 07:30"
+}
+
+/// A day of the week, numbered as Foundation's Calendar does (1 is Sunday).
+public enum Weekday: Int, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case sunday = 1, monday, tuesday, wednesday, thursday, friday, saturday
+
+    /// Reads `mon`, `monday`, `Mon`, ...
+    public init?(parsing text: String) {
+        let lowered = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard lowered.count >= 3,
+              let day = Weekday.allCases.first(where: { $0.name.hasPrefix(lowered) && (lowered.count == 3 || lowered == $0.name) })
+        else { return nil }
+        self = day
+    }
+
+    /// The full English name in lower case.
+    public var name: String {
+        switch self {
+        case .sunday: "sunday"
+        case .monday: "monday"
+        case .tuesday: "tuesday"
+        case .wednesday: "wednesday"
+        case .thursday: "thursday"
+        case .friday: "friday"
+        case .saturday: "saturday"
+        }
+    }
+
+    /// 0 for Monday through 6 for Sunday, for listing days the way people read a week.
+    var mondayFirstIndex: Int { (rawValue + 5) % 7 }
+
+    /// The three-letter name, as in `mon`.
+    public var description: String { String(name.prefix(3)) }
+
+    /// The weekday of `date` in `calendar`'s time zone.
+    init(of date: Date, in calendar: Calendar) {
+        self = Weekday(rawValue: calendar.component(.weekday, from: date)) ?? .sunday
+    }
+
+    static let help = "use mon, tue, wed, thu, fri, sat or sun"
+}
+
+/// A condition on the clock: after a time, before a time, on some weekdays.
+///
+/// When `after` is later than `before`, the window spans midnight: `after:
+/// "22:00", before: "06:00"` holds from 22:00 until 06:00 the next morning.
+/// `weekdays` is checked against the current day.
+public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var after: TimeOfDay?
+    public var before: TimeOfDay?
+    public var weekdays: Set<Weekday>?
+
+    public init(after: TimeOfDay? = nil, before: TimeOfDay? = nil, weekdays: Set<Weekday>? = nil) {
+        self.after = after
+        self.before = before
+        self.weekdays = weekdays
+    }
+
+    /// Whether `date` lies in the window.
+    public func contains(_ date: Date, calendar: Calendar) -> Bool {
+        if let weekdays, !weekdays.contains(Weekday(of: date, in: calendar)) { return false }
+        let time = TimeOfDay(of: date, in: calendar)
+        switch (after, before) {
+        case (nil, nil): return true
+        case (let after?, nil): return time >= after
+        case (nil, let before?): return time < before
+        case (let after?, let before?):
+            return after <= before ? (time >= after && time < before) : (time >= after || time < before)
+        }
+    }
+
+    /// `after 22:00 and before 06:00 on mon, tue`.
+    public var description: String {
+        var parts: [String] = []
+        if let after { parts.append("after \(after)") }
+        if let before { parts.append("before \(before)") }
+        var text = parts.joined(separator: " and ")
+        if let weekdays {
+            let days = weekdays.sorted { $0.mondayFirstIndex < $1.mondayFirstIndex }.map(\.description).joined(separator: ", ")
+            text += text.isEmpty ? "on \(days)" : " on \(days)"
+        }
+        return text
+    }
+}
