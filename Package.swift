@@ -99,6 +99,13 @@ let package = Package(
             name: "EventLogTests",
             dependencies: ["EventLog", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "HomeRulesTests", dependencies: ["HomeRules", "TestSupport"]),
+        .testTarget(
+            name: "HomeRulesTests",
+            dependencies: [
+                "HomeRules", "homerules", "MQTT", "MQTTBroker", "MQTTClient", "Rules", "EventLog", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

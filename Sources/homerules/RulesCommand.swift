@@ -36,7 +36,7 @@ struct RulesCheckCommand: ParsableCommand {
         case .success(let home):
             print(home.summary)
         case .failure(let errors):
-            FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+            printError(errors.description)
             throw ExitCode(1)
         }
     }

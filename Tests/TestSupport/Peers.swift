@@ -122,3 +122,25 @@ final class DrainedOutput: @unchecked Sendable {
         return (String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// The `homerules` executable built beside the test bundle, for tests of the
+/// command line's output and exit codes.
+public enum HomeRulesBinary {
+    public static var path: String {
+        // The test bundle runs from the build folder, where the executable is too.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("homerules").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("homerules").path
+    }
+
+    /// Runs `homerules` with the arguments, in `directory` when given.
+    @discardableResult
+    public static func run(_ arguments: [String], in directory: String? = nil, timeout: TimeInterval = 30) throws -> ProcessResult {
+        guard let directory else { return try TestSupport.run(path, arguments, timeout: timeout) }
+        return try TestSupport.run("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", directory, path] + arguments, timeout: timeout)
+    }
+}

@@ -22,6 +22,14 @@ public enum HomeLoader {
         return load(deviceFiles: deviceFiles, ruleFiles: ruleFiles, diagnostics: diagnostics)
     }
 
+    /// Loads the devices only, for commands that never evaluate rules
+    /// (`homerules set`, `simulate`): a broken rule file does not stop them.
+    public static func loadDevices(from devicesDirectory: URL) -> Result<Home, DiagnosticList> {
+        var diagnostics = DiagnosticCollector()
+        let deviceFiles = sourceFiles(in: devicesDirectory, diagnostics: &diagnostics)
+        return load(deviceFiles: deviceFiles, ruleFiles: [], diagnostics: diagnostics)
+    }
+
     /// Loads a home from sources in memory.
     public static func load(deviceFiles: [SourceFile], ruleFiles: [SourceFile]) -> Result<Home, DiagnosticList> {
         load(deviceFiles: deviceFiles, ruleFiles: ruleFiles, diagnostics: DiagnosticCollector())

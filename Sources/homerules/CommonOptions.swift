@@ -1,0 +1,72 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import MQTTClient
+import Rules
+
+/// `--devices DIR`: where the device definitions are.
+struct DevicesOptions: ParsableArguments {
+    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files.", valueName: "dir"))
+    var devicesDirectory = "devices"
+
+    /// The devices, or their errors on stderr and exit status 1.
+    func loadDevices() throws -> Home {
+        switch HomeLoader.loadDevices(from: URL(fileURLWithPath: devicesDirectory)) {
+        case .success(let home):
+            return home
+        case .failure(let errors):
+            printError(errors.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `--database FILE`: the event log, opened read-only beside a running daemon.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log that `serve` writes.", valueName: "file"))
+    var databasePath = "homerules.sqlite"
+
+    /// The database, or a clear message and exit status 1.
+    func openReadOnly() throws -> EventDatabase {
+        do {
+            return try EventDatabase.openReadOnly(path: databasePath)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `--broker URL` and credentials: how CLI commands reach MQTT.
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The broker to talk to (mqtt://HOST:PORT).", valueName: "url"))
+    var broker = "mqtt://127.0.0.1:1883"
+
+    @Option(name: .long, help: "User name for the broker.")
+    var username: String?
+
+    @Option(name: .long, help: "Password for the broker.")
+    var password: String?
+
+    /// A client configuration for a short-lived CLI connection: no
+    /// reconnecting, a short connect timeout, a recognisable client id.
+    func clientConfiguration(clientIDPrefix: String) throws -> MQTTClientConfiguration {
+        var configuration: MQTTClientConfiguration
+        do {
+            configuration = try MQTTClientConfiguration(url: broker)
+        } catch {
+            throw ValidationError("--broker \(broker): \(error)")
+        }
+        if let username { configuration.username = username }
+        if let password { configuration.password = password }
+        configuration.clientID = "\(clientIDPrefix)-\(ProcessInfo.processInfo.processIdentifier)"
+        configuration.reconnect = .disabled
+        configuration.connectTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
