@@ -60,7 +60,9 @@ let package = Package(
             dependencies: [
                 "MQTT", "MQTTBroker", "MQTTClient", "Rules", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

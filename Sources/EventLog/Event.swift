@@ -58,6 +58,19 @@ public struct Event: Codable, Sendable, Hashable, FetchableRecord, PersistableRe
     }
 }
 
+extension Event {
+    /// The event with its payload cut to `maximumLength` UTF-8 bytes, at a
+    /// character boundary, with `…` to show the cut.
+    public func truncatingPayload(to maximumLength: Int) -> Event {
+        guard let payload, payload.utf8.count > maximumLength else { return self }
+        var cut = payload.utf8.prefix(maximumLength)
+        while !cut.isEmpty, String(cut) == nil { cut = cut.dropLast() }
+        var event = self
+        event.payload = (String(cut) ?? "") + "…"
+        return event
+    }
+}
+
 /// A device's presence and when it was last heard from.
 public struct DeviceStateRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "deviceState"

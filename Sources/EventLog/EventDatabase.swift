@@ -55,6 +55,11 @@ public struct EventDatabase: Sendable {
                         """, arguments: [device, time])
                 case .entity(let record):
                     try record.upsert(db)
+                case .state(let key, let value, let time):
+                    try db.execute(sql: """
+                        INSERT INTO daemonState (key, value, updatedAt) VALUES (?, ?, ?)
+                        ON CONFLICT(key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt
+                        """, arguments: [key, value, time])
                 case .purge(let cutoff):
                     try Event.filter(Column("time") < cutoff).deleteAll(db)
                 }
@@ -63,6 +68,11 @@ public struct EventDatabase: Sendable {
         if entries.contains(where: \.isPurge) {
             try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
         }
+    }
+
+    /// The value saved under `key`, if any.
+    public func stateValue(forKey key: String) throws -> Data? {
+        try pool.read { db in try Data.fetchOne(db, sql: "SELECT value FROM daemonState WHERE key = ?", arguments: [key]) }
     }
 
     /// The largest event id so far, so that a restarted writer continues after it.
@@ -77,6 +87,8 @@ public enum LogEntry: Sendable {
     case presence(device: String, state: String, since: Date)
     case seen(device: String, at: Date)
     case entity(EntityStateRecord)
+    /// Saves an opaque value under a key, replacing the previous one.
+    case state(key: String, value: Data, at: Date)
     /// Deletes events older than the date (retention).
     case purge(before: Date)
 

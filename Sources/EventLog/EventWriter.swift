@@ -46,15 +46,22 @@ public actor EventWriter {
     }
 
     /// Queues an event and returns its id, for the events it causes to cite.
+    /// An event with id 0 gets the next id; any other id must come from
+    /// `reserveID()`.
     @discardableResult
     public func record(_ event: Event) async -> Int64 {
         await waitForRoom()
-        var event = event
-        lastID += 1
-        event.id = lastID
-        event.payload = event.payload.map(truncated)
+        var event = event.truncatingPayload(to: maximumPayloadLength)
+        if event.id == 0 { event.id = reserveID() }
         enqueue(.event(event))
         return event.id
+    }
+
+    /// Takes the next id for an event recorded later, so that what it causes
+    /// can cite it first.
+    public func reserveID() -> Int64 {
+        lastID += 1
+        return lastID
     }
 
     /// Queues a change of device state.
@@ -130,13 +137,5 @@ public actor EventWriter {
         let resumed = waitingProducers.prefix(room)
         waitingProducers.removeFirst(resumed.count)
         for producer in resumed { producer.resume() }
-    }
-
-    private func truncated(_ payload: String) -> String {
-        guard payload.utf8.count > maximumPayloadLength else { return payload }
-        var cut = payload.utf8.prefix(maximumPayloadLength)
-        // Never end inside a multi-byte character.
-        while !cut.isEmpty, String(cut) == nil { cut = cut.dropLast() }
-        return (String(cut) ?? "") + "…"
     }
 }

@@ -39,6 +39,15 @@ enum Schema {
                 table.primaryKey(["device", "entity", "role"])
             }
         }
+        migrator.registerMigration("v2: daemon state") { db in
+            // Opaque values the daemon saves across restarts (the rule
+            // engine's snapshot), one row per key.
+            try db.create(table: "daemonState") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .blob).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

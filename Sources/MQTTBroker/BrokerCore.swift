@@ -145,6 +145,24 @@ final class BrokerCore {
         deliverRetained(to: subscriber, for: requests, granted: requests.map { SubscribeReturnCode(granted: $0.qos) })
     }
 
+    /// Replaces the subscriber's filters: new ones are added (with their
+    /// retained messages), gone ones removed, kept ones untouched, so no
+    /// message is lost or doubled by the change.
+    func update(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(Topic.SyntaxError) {
+        for request in requests { try Topic.validateFilter(request.filter) }
+        let wanted = Set(requests.map(\.filter))
+        for filter in subscriber.filters.subtracting(wanted) {
+            subscriptions.remove(filter, for: subscriber)
+            subscriber.filters.remove(filter)
+        }
+        let added = requests.filter { !subscriber.filters.contains($0.filter) }
+        for request in requests {
+            subscriptions.insert(request.filter, qos: request.qos, for: subscriber)
+            subscriber.filters.insert(request.filter)
+        }
+        deliverRetained(to: subscriber, for: added, granted: added.map { SubscribeReturnCode(granted: $0.qos) })
+    }
+
     func unsubscribe(_ subscriber: LocalSubscriber) {
         for filter in subscriber.filters { subscriptions.remove(filter, for: subscriber) }
         subscriber.filters.removeAll()

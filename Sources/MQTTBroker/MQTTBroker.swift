@@ -167,6 +167,14 @@ public struct LocalSubscription: Sendable {
     fileprivate let subscriber: NIOLoopBound<LocalSubscriber>
     fileprivate let core: NIOLoopBoundBox<BrokerCore>
 
+    /// Changes the filters: messages on filters kept flow on without a gap
+    /// or a double, new filters bring their retained messages. Throws for an
+    /// invalid filter, changing nothing.
+    public func update(to subscriptions: [TopicSubscription]) async throws {
+        let subscriber = self.subscriber, core = self.core
+        try await core.eventLoop.submit { try core.value.update(subscriber.value, to: subscriptions) }.get()
+    }
+
     public func cancel() async {
         let subscriber = self.subscriber, core = self.core
         try? await core.eventLoop.submit { core.value.unsubscribe(subscriber.value) }.get()

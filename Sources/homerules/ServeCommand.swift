@@ -1,18 +1,45 @@
 import ArgumentParser
+import Foundation
 import HomeRules
 import Logging
 import MQTTBroker
+import MQTTClient
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the embedded MQTT broker.",
-        discussion: "With no options, listens on 127.0.0.1:1883 only, as Mosquitto 2 does."
+        abstract: "Run the broker, the rules daemon and the event log.",
+        discussion: """
+            With no options: an MQTT broker on 127.0.0.1:1883 only (as Mosquitto 2 does), devices from ./devices, \
+            rules from ./rules, events logged to ./homerules.sqlite. Reloads on SIGHUP and when a device or rule \
+            file changes; stops gracefully on SIGINT and SIGTERM.
+            """
     )
 
     @Option(name: .long, help: ArgumentHelp("Address to accept MQTT connections on, as HOST:PORT or PORT (repeatable).", valueName: "host:port"))
     var listen: [String] = []
+
+    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files.", valueName: "dir"))
+    var devicesDirectory = "devices"
+
+    @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files.", valueName: "dir"))
+    var rulesDirectory = "rules"
+
+    @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log.", valueName: "file"))
+    var databasePath = "homerules.sqlite"
+
+    @Option(name: .customLong("retain-days"), help: "Days of events to keep; older ones are purged hourly.")
+    var retainDays = 30
+
+    @Option(name: .long, help: ArgumentHelp("Use this broker (mqtt://HOST:PORT) instead of the embedded one.", valueName: "url"))
+    var broker: String?
+
+    @Option(name: .long, help: "User name for --broker.")
+    var username: String?
+
+    @Option(name: .long, help: "Password for --broker.")
+    var password: String?
 
     @Option(name: .customLong("max-connections"), help: "Connections beyond this are closed on accept (max_connections).")
     var maximumConnections = BrokerConfiguration().maximumConnections
@@ -39,6 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard maximumConnections > 0, maximumPacketSize > 0, maximumInflightMessages > 0, maximumQueuedMessages >= 0, maximumQueuedBytes > 0 else {
             throw ValidationError("limits must be positive")
         }
+        guard retainDays > 0 else { throw ValidationError("--retain-days must be at least 1") }
+        if broker != nil && !listen.isEmpty {
+            throw ValidationError("--listen configures the embedded broker; it cannot be combined with --broker")
+        }
     }
 
     func run() async throws {
@@ -49,6 +80,33 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "homerules")
+        let daemon = try Daemon(configuration: try daemonConfiguration(), logger: logger)
+        let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    private func daemonConfiguration() throws -> DaemonConfiguration {
+        DaemonConfiguration(
+            broker: try brokerChoice(),
+            devicesDirectory: URL(fileURLWithPath: devicesDirectory),
+            rulesDirectory: URL(fileURLWithPath: rulesDirectory),
+            databasePath: databasePath,
+            retention: .seconds(retainDays * 86_400))
+    }
+
+    private func brokerChoice() throws -> DaemonConfiguration.Broker {
+        if let broker {
+            var configuration: MQTTClientConfiguration
+            do {
+                configuration = try MQTTClientConfiguration(url: broker)
+            } catch {
+                throw ValidationError("--broker \(broker): \(error)")
+            }
+            if let username { configuration.username = username }
+            if let password { configuration.password = password }
+            if configuration.clientID.isEmpty { configuration.clientID = "homerules-\(ProcessInfo.processInfo.hostName)" }
+            return .external(configuration)
+        }
         var configuration = BrokerConfiguration(
             maximumPacketSize: maximumPacketSize,
             maximumConnections: maximumConnections,
@@ -58,12 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !listen.isEmpty {
             configuration.listeners = listen.compactMap(BrokerConfiguration.Listener.init(parsing:))
         }
-        let broker = MQTTBroker(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            services: [BrokerService(broker: broker)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
-        try await group.run()
+        return .embedded(configuration)
     }
 }
 

@@ -1,0 +1,100 @@
+import MQTT
+import MQTTBroker
+import MQTTClient
+import Synchronization
+
+/// Where the daemon reads and writes MQTT: the embedded broker, without a
+/// socket, or an external broker through the client.
+///
+/// Messages reach the handler given at `start`, one at a time, in order.
+protocol MessageBus: Sendable {
+    /// Starts the bus; `onReconnect` is called when a lost connection to an
+    /// external broker is back and its retained messages are coming again.
+    func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws
+    /// Makes the subscriptions exactly `filters`.
+    func subscribe(to filters: Set<String>) async throws
+    func publish(_ message: MQTTMessage) async throws
+    func stop() async
+}
+
+/// The embedded broker as the daemon's bus.
+final class EmbeddedBus: MessageBus {
+    let broker: MQTTBroker
+    private let state = Mutex<(handler: (@Sendable (MQTTMessage) -> Void)?, subscription: LocalSubscription?)>((nil, nil))
+
+    init(broker: MQTTBroker) {
+        self.broker = broker
+    }
+
+    func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws {
+        state.withLock { $0.handler = handler }
+        try await broker.start()
+    }
+
+    func subscribe(to filters: Set<String>) async throws {
+        let requests = filters.sorted().map { TopicSubscription(filter: $0, qos: .atLeastOnce) }
+        let (handler, existing) = state.withLock { ($0.handler, $0.subscription) }
+        if let existing {
+            try await existing.update(to: requests)
+        } else if let handler {
+            let subscription = try await broker.subscribe(requests, handler: handler)
+            state.withLock { $0.subscription = subscription }
+        }
+    }
+
+    func publish(_ message: MQTTMessage) async throws {
+        await broker.publish(message)
+    }
+
+    func stop() async {
+        await broker.shutdown()
+    }
+}
+
+/// An external broker (Mosquitto, EMQX, ...) as the daemon's bus.
+///
+/// The client reconnects with backoff and subscribes again with a clean
+/// session, so the broker sends the retained messages again: `onReconnect`
+/// lets the engine take them as news.
+final class ExternalBus: MessageBus {
+    let client: MQTTClient
+    private let state = Mutex<(handler: (@Sendable (MQTTMessage) -> Void)?, subscription: MQTTHandlerSubscription?)>((nil, nil))
+    private let watcher = Mutex<Task<Void, Never>?>(nil)
+
+    init(client: MQTTClient) {
+        self.client = client
+    }
+
+    func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws {
+        state.withLock { $0.handler = handler }
+        let events = client.connectionEvents()
+        _ = try await client.connect()
+        let task = Task {
+            for await event in events {
+                if case .connected = event { onReconnect() }
+            }
+        }
+        watcher.withLock { $0 = task }
+    }
+
+    /// Subscribes to the new set, then drops the old one. A message matching
+    /// both in that instant can arrive twice; reloads are rare and overlapping
+    /// filters rarer.
+    func subscribe(to filters: Set<String>) async throws {
+        guard let handler = state.withLock({ $0.handler }) else { return }
+        let old = state.withLock { $0.subscription }
+        let new = filters.isEmpty ? nil : try await client.subscribe(
+            filters.sorted().map { TopicSubscription(filter: $0, qos: .atLeastOnce) }, handler: handler)
+        state.withLock { $0.subscription = new }
+        if let old { try await old.unsubscribe() }
+    }
+
+    func publish(_ message: MQTTMessage) async throws {
+        try await client.publish(topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain)
+    }
+
+    func stop() async {
+        watcher.withLock { $0?.cancel() }
+        await client.disconnect()
+    }
+}

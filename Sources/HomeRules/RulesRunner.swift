@@ -1,0 +1,137 @@
+import EventLog
+import Foundation
+import Logging
+import MQTT
+import NIOCore
+import Rules
+
+/// The rules engine at work: feeds it messages and ticks, logs what it
+/// decides with the causes linked, and publishes its actions.
+///
+/// Owned by the daemon's loop task: one owner, no locks.
+final class RulesRunner {
+    private(set) var engine: Engine
+    private(set) var home: Home
+    private var directory: TopicDirectory
+    private let writer: EventWriter
+    private let publisher: OrderedPublisher
+    private let logger: Logger
+    /// Whether the engine changed since its state was last saved.
+    private var unsaved = false
+
+    static let snapshotKey = "engine"
+
+    init(home: Home, snapshot: EngineSnapshot, now: Date, timeZone: TimeZone, writer: EventWriter, publisher: OrderedPublisher, logger: Logger) {
+        self.home = home
+        self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone)
+        self.directory = TopicDirectory(home: home)
+        self.writer = writer
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    /// A message from the bus.
+    func handle(_ message: MQTTMessage, at now: Date) async {
+        let id = await writer.reserveID()
+        let payload = Array(message.payload.readableBytesView)
+        let outputs = engine.handle(
+            .message(IncomingMessage(topic: message.topic, payload: payload, retained: message.retain)),
+            id: InputID(id), at: now)
+        let owner = directory.owner(of: message.topic)
+        let ignored = outputs.lazy.compactMap { output -> String? in
+            if case .messageIgnored(let ignored) = output.event { ignored.reason } else { nil }
+        }.first
+        await record(Event(
+            id: id, time: now, kind: .message, device: owner?.device, entity: owner?.entity,
+            topic: message.topic, payload: message.payloadString, detail: ignored))
+        if let device = owner?.device { await writer.update(.seen(device: device, at: now)) }
+        await apply(outputs, at: now)
+    }
+
+    /// The clock reached `engine.nextDeadline` (or later).
+    func tick(at now: Date) async {
+        await apply(engine.handle(.tick, id: 0, at: now), at: now)
+    }
+
+    /// After the bus came back from a lost connection.
+    func busReconnected() {
+        engine.trustRetainedMessagesAgain()
+    }
+
+    /// Adopts a reloaded home, keeping what the engine knows.
+    func reload(with newHome: Home, at now: Date) {
+        home = newHome
+        engine = engine.reloaded(with: newHome, now: now)
+        directory = TopicDirectory(home: newHome)
+        unsaved = true
+    }
+
+    /// Saves the engine's state for a restart, when it changed.
+    func saveSnapshot(at now: Date) async {
+        guard unsaved else { return }
+        do {
+            let data = try JSONEncoder().encode(engine.snapshot)
+            await writer.update(.state(key: Self.snapshotKey, value: data, at: now))
+            unsaved = false
+        } catch {
+            logger.error("could not save the rules engine's state: \(error)")
+        }
+    }
+
+    /// Logs an event and publishes it on `homerules/events/<kind>`.
+    @discardableResult
+    func record(_ event: Event) async -> Int64 {
+        let id = await writer.record(event)
+        var published = event.truncatingPayload(to: await writer.maximumPayloadLength)
+        published.id = id
+        publisher.enqueue(MQTTMessage(topic: published.mqttTopic, payload: ByteBuffer(bytes: published.json())))
+        return id
+    }
+
+    private func apply(_ outputs: [Output], at now: Date) async {
+        guard !outputs.isEmpty else { return }
+        unsaved = true
+        // The rule_fired event of each rule in this step, for its actions to cite.
+        var firings: [String: Int64] = [:]
+        for output in outputs {
+            let cause: Int64? = output.origin == 0 ? nil : Int64(output.origin)
+            switch output.event {
+            case .presenceChanged(let change):
+                await record(Event(
+                    time: now, kind: .presence, device: change.device, payload: change.to.rawValue,
+                    detail: change.reason, cause: cause))
+                await writer.update(.presence(device: change.device, state: change.to.rawValue, since: change.since))
+                logger.info("\(change.device) is \(change.to) (\(change.reason))")
+            case .sensorUpdated(let update):
+                await writer.update(.entity(EntityStateRecord(
+                    device: update.device, entity: update.sensor, role: .sensor, value: update.value.description, updatedAt: update.at)))
+            case .actuatorUpdated(let update):
+                await writer.update(.entity(EntityStateRecord(
+                    device: update.device, entity: update.actuator, role: .actuator, value: update.state.rawValue, updatedAt: update.at)))
+            case .ruleTrace(let trace):
+                switch trace.decision {
+                case .fired, .otherwise:
+                    let detail = trace.decision == .otherwise ? "otherwise: \(trace.reason)" : trace.reason
+                    firings[trace.rule] = await record(Event(time: now, kind: .ruleFired, rule: trace.rule, detail: detail, cause: cause))
+                    logger.info("rule \(trace.rule) fired: \(detail)")
+                case .waiting, .queued, .skipped:
+                    await record(Event(time: now, kind: .ruleSkipped, rule: trace.rule, detail: trace.reason, cause: cause))
+                }
+            case .publish(let publication):
+                publisher.enqueue(MQTTMessage(
+                    topic: publication.topic, payload: ByteBuffer(bytes: publication.payload),
+                    qos: QoS(rawValue: UInt8(clamping: publication.qos)) ?? .atMostOnce, retain: publication.retain))
+                let what = publication.actuator.map { "set \($0) \(publication.text)" } ?? "publish"
+                await record(Event(
+                    time: now, kind: .action, device: publication.actuator?.device, entity: publication.actuator?.member,
+                    topic: publication.topic, payload: publication.text, rule: publication.rule, detail: what,
+                    cause: firings[publication.rule] ?? cause))
+            case .messageIgnored:
+                break // Recorded on the message's own event.
+            case .problem(let problem):
+                await record(Event(time: now, kind: .error, rule: problem.rule, detail: problem.message, cause: cause))
+                logger.error("\(problem.rule.map { "rule \($0): " } ?? "")\(problem.message)")
+            }
+        }
+    }
+}
