@@ -1,0 +1,172 @@
+import EventLog
+import Foundation
+import HomeRules
+import Logging
+import MQTT
+import MQTTBroker
+import MQTTClient
+import ServiceLifecycle
+import Synchronization
+import TestSupport
+
+/// A daemon in this process over a temporary home: devices and rules written
+/// by the test, a SQLite file of its own, and an embedded broker on a free
+/// port (or an external broker).
+final class DaemonHarness: @unchecked Sendable {
+    let directory: TemporaryDirectory
+    let daemon: Daemon
+    private let group: ServiceGroup
+    private let task: Task<Void, Error>
+    /// The embedded broker's port, or the external broker's.
+    let port: Int
+
+    var databasePath: String { directory.file("homerules.sqlite").path }
+
+    /// Writes `devices` and `rules` (file name → YAML) and starts the daemon.
+    static func start(
+        devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
+        externalPort: Int? = nil
+    ) async throws -> DaemonHarness {
+        let directory = try directory ?? TemporaryDirectory()
+        try write(devices, into: directory.file("devices"))
+        try write(rules, into: directory.file("rules"))
+        var configuration = DaemonConfiguration(
+            devicesDirectory: directory.file("devices"), rulesDirectory: directory.file("rules"),
+            databasePath: directory.file("homerules.sqlite").path,
+            reloadCheckInterval: .milliseconds(200), snapshotInterval: .milliseconds(200))
+        if let externalPort {
+            var client = MQTTClientConfiguration(host: "127.0.0.1", port: externalPort)
+            client.clientID = "homerules-test-daemon"
+            client.reconnect = .exponentialBackoff(initialDelay: .milliseconds(100), maximumDelay: .milliseconds(500))
+            configuration.broker = .external(client)
+        } else {
+            configuration.broker = .embedded(BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil))
+        }
+        let daemon = try Daemon(configuration: configuration, logger: quietLogger)
+        let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [], logger: quietLogger)
+        let task = Task { try await group.run() }
+        let port: Int
+        if let externalPort {
+            port = externalPort
+        } else {
+            let deadline = ContinuousClock.now + .seconds(10)
+            var bound: Int?
+            while bound == nil, ContinuousClock.now < deadline {
+                bound = daemon.embeddedBroker?.boundAddresses.first?.port
+                if bound == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            guard let bound else { throw HarnessError.didNotStart }
+            port = bound
+        }
+        let harness = DaemonHarness(directory: directory, daemon: daemon, group: group, task: task, port: port)
+        // The daemon announces itself once it is subscribed and serving.
+        let watcher = try await TestDevice.connect(id: "harness-watch", port: port)
+        _ = try await watcher.waitForMessage(on: DaemonConfiguration.statusTopic) { $0 == "online" }
+        await watcher.disconnect()
+        return harness
+    }
+
+    private init(directory: TemporaryDirectory, daemon: Daemon, group: ServiceGroup, task: Task<Void, Error>, port: Int) {
+        self.directory = directory
+        self.daemon = daemon
+        self.group = group
+        self.task = task
+        self.port = port
+    }
+
+    /// Graceful shutdown, as on SIGTERM.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
+    func writeRule(_ name: String, _ yaml: String) throws {
+        try yaml.write(to: directory.file("rules/\(name)"), atomically: true, encoding: .utf8)
+    }
+
+    /// A read-only view of the log, as the CLI opens it.
+    func database() throws -> EventDatabase {
+        try EventDatabase.openReadOnly(path: databasePath)
+    }
+
+    /// Polls the log until `condition` holds on its events.
+    func waitForEvents(timeout: Duration = .seconds(10), _ condition: ([Event]) -> Bool) async throws -> [Event] {
+        let database = try database()
+        let deadline = ContinuousClock.now + timeout
+        var events: [Event] = []
+        while ContinuousClock.now < deadline {
+            events = try database.events(EventFilter(limit: 10_000))
+            if condition(events) { return events }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessError.timedOut(events.map { "\($0.id) \($0.kind.rawValue) \($0.device ?? "") \($0.rule ?? "") \($0.detail ?? "")" })
+    }
+
+    private static func write(_ files: [String: String], into folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+enum HarnessError: Error {
+    case didNotStart
+    case timedOut([String])
+}
+
+/// A device in a test: an MQTT client that records what it receives.
+final class TestDevice: @unchecked Sendable {
+    let client: MQTTClient
+    private let received = ReceivedMessages()
+
+    static func connect(id: String, port: Int, will: Will? = nil, keepAlive: Duration = .seconds(60)) async throws -> TestDevice {
+        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port)
+        configuration.clientID = id
+        configuration.will = will
+        configuration.keepAlive = keepAlive
+        configuration.reconnect = .disabled
+        let device = TestDevice(client: try MQTTClient(configuration: configuration, logger: quietLogger))
+        _ = try await device.client.connect()
+        _ = try await device.client.subscribe("#", qos: .atLeastOnce) { [received = device.received] message in
+            received.append(message)
+        }
+        return device
+    }
+
+    private init(client: MQTTClient) {
+        self.client = client
+    }
+
+    func publish(_ topic: String, _ payload: String, retain: Bool = false) async throws {
+        try await client.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain)
+    }
+
+    /// Waits for a message on `topic` whose payload satisfies `condition`.
+    func waitForMessage(on topic: String, timeout: Duration = .seconds(10), _ condition: (String) -> Bool = { _ in true }) async throws -> MQTTMessage {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let message = received.all.first(where: { $0.topic == topic && condition($0.payloadString) }) { return message }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw HarnessError.timedOut(received.all.map { "\($0.topic) \($0.payloadString)" })
+    }
+
+    func messages(on topic: String) -> [String] {
+        received.all.filter { $0.topic == topic }.map(\.payloadString)
+    }
+
+    func disconnect() async { await client.disconnect() }
+}
+
+private final class ReceivedMessages: Sendable {
+    private let storage = Mutex<[MQTTMessage]>([])
+    func append(_ message: MQTTMessage) { storage.withLock { $0.append(message) } }
+    var all: [MQTTMessage] { storage.withLock { $0 } }
+}
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "test.daemon")
+    logger.logLevel = .critical
+    return logger
+}()
