@@ -1,0 +1,104 @@
+import EventLog
+import Foundation
+import HomeRules
+import MQTT
+@_spi(Testing) import MQTTClient
+import TestSupport
+import Testing
+
+/// The daemon with independent peers: a Mosquitto broker in external mode,
+/// and an ESP8266-like device written with paho-mqtt.
+@Suite("homerules serve with real peers")
+struct DaemonPeerTests {
+    @Test(.enabled(if: Peers.enabled("mosquitto")))
+    func externalBrokerRestartRestoresPresenceThenRetainedMessagesCorrectIt() async throws {
+        let mosquitto = try MosquittoBroker()
+        let directory = try TemporaryDirectory()
+        let first = try await DaemonHarness.start(
+            devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port)
+        let device = try await TestDevice.connect(id: "node", port: mosquitto.port, will: TestHome.will)
+        try await device.publish("home/node/status", "online", retain: true)
+        try await device.publish("home/node/temperature", "21")
+        _ = try await first.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "online" } }
+        try await first.stop()
+
+        // While the daemon is down the device loses power: Mosquitto keeps its will, retained.
+        device.client.dropConnection()
+        let observer = try await TestDevice.connect(id: "observer", port: mosquitto.port)
+        _ = try await observer.waitForMessage(on: "home/node/status") { $0 == "offline" }
+
+        let second = try await DaemonHarness.start(
+            devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port)
+        let events = try await second.waitForEvents { events in
+            events.contains { $0.kind == .presence && $0.payload == "offline" }
+        }
+        // Restored as online from the saved state, then corrected by the retained will.
+        let offline = try #require(events.first { $0.kind == .presence && $0.payload == "offline" })
+        #expect(offline.detail?.contains("offline") == true)
+        let restart = try #require(events.last { $0.kind == .reload })
+        #expect(offline.id > restart.id)
+        #expect(events.contains { $0.kind == .ruleFired && $0.rule == "node-lost" })
+        #expect(try second.database().devices().first?.sensors.first?.value == "21")
+        try await second.stop()
+        await observer.disconnect()
+    }
+
+    @Test(.enabled(if: Peers.pahoEnabled))
+    func aPahoDeviceIsDrivenByTheRulesAndGoesOfflineWhenItFreezes() async throws {
+        let python = try Peers.requirePaho()
+        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
+        let script = harness.directory.file("device.py")
+        try Self.deviceScript.write(to: script, atomically: true, encoding: .utf8)
+        let device = try BackgroundProcess(python, ["-u", script.path, String(harness.port)])
+        defer { device.stop() }
+
+        // The sketch sends 25 then 29.5; the rule answers with the LED command, which it echoes.
+        #expect(device.waitForOutput(timeout: 15) { $0.contains("command on") })
+        let events = try await harness.waitForEvents { events in
+            events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
+        }
+        let action = try #require(events.first { $0.kind == .action })
+        #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
+
+        // Frozen (SIGSTOP): no more pings, so the broker gives up after 1.5 × keepalive and publishes the will.
+        kill(device.process.processIdentifier, SIGSTOP)
+        let frozenAt = ContinuousClock.now
+        _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
+        #expect(ContinuousClock.now - frozenAt < .seconds(5))
+        #expect(try harness.database().devices().first?.state.presence == "offline")
+        kill(device.process.processIdentifier, SIGCONT)
+        try await harness.stop()
+    }
+
+    /// The arduino-mqtt sketch of the project's origin, in Python: a will of
+    /// "offline" (retained, QoS 1), "online" once connected, readings, and an
+    /// LED that obeys commands and reports its state.
+    static let deviceScript = """
+        import sys, time
+        import paho.mqtt.client as mqtt
+
+        port = int(sys.argv[1])
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="node")
+        client.will_set("home/node/status", "offline", qos=1, retain=True)
+
+        def on_connect(client, userdata, flags, reason_code, properties):
+            client.subscribe("home/node/led/set", qos=1)
+            client.publish("home/node/status", "online", qos=1, retain=True)
+
+        def on_message(client, userdata, message):
+            state = message.payload.decode()
+            print("command", state, flush=True)
+            client.publish("home/node/led", state, qos=1, retain=True)
+
+        client.on_connect = on_connect
+        client.on_message = on_message
+        client.connect("127.0.0.1", port, keepalive=1)
+        client.loop_start()
+        time.sleep(0.5)
+        for reading in ["25", "29.5"]:
+            client.publish("home/node/temperature", reading, qos=1)
+            time.sleep(0.2)
+        while True:
+            time.sleep(0.1)
+        """
+}
