@@ -13,24 +13,27 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             With no options: an MQTT broker on 127.0.0.1:1883 only (as Mosquitto 2 does), devices from ./devices, \
             rules from ./rules, events logged to ./homerules.sqlite. Reloads on SIGHUP and when a device or rule \
-            file changes; stops gracefully on SIGINT and SIGTERM.
+            file changes; stops gracefully on SIGINT and SIGTERM. Flags win over --config.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Address to accept MQTT connections on, as HOST:PORT or PORT (repeatable).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("A YAML file with the same settings (mosquitto.conf names for the broker).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Address to accept MQTT connections on, as HOST:PORT or PORT (repeatable; default 127.0.0.1:1883).", valueName: "host:port"))
     var listen: [String] = []
 
-    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files.", valueName: "dir"))
-    var devicesDirectory = "devices"
+    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files (default: devices).", valueName: "dir"))
+    var devicesDirectory: String?
 
-    @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files.", valueName: "dir"))
-    var rulesDirectory = "rules"
+    @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files (default: rules).", valueName: "dir"))
+    var rulesDirectory: String?
 
-    @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log.", valueName: "file"))
-    var databasePath = "homerules.sqlite"
+    @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log (default: homerules.sqlite).", valueName: "file"))
+    var databasePath: String?
 
-    @Option(name: .customLong("retain-days"), help: "Days of events to keep; older ones are purged hourly.")
-    var retainDays = 30
+    @Option(name: .customLong("retain-days"), help: "Days of events to keep; older ones are purged hourly (default: 30).")
+    var retainDays: Int?
 
     @Option(name: .long, help: ArgumentHelp("Use this broker (mqtt://HOST:PORT) instead of the embedded one.", valueName: "url"))
     var broker: String?
@@ -41,82 +44,93 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Password for --broker.")
     var password: String?
 
-    @Option(name: .customLong("max-connections"), help: "Connections beyond this are closed on accept (max_connections).")
-    var maximumConnections = BrokerConfiguration().maximumConnections
+    @Option(name: .customLong("max-connections"), help: "Connections beyond this are closed on accept (max_connections; default 10000).")
+    var maximumConnections: Int?
 
-    @Option(name: .customLong("max-packet-size"), help: "Largest packet accepted, in bytes; larger ones close the connection (max_packet_size).")
-    var maximumPacketSize = BrokerConfiguration().maximumPacketSize
+    @Option(name: .customLong("max-packet-size"), help: "Largest packet accepted, in bytes; larger ones close the connection (max_packet_size; default 16 MiB).")
+    var maximumPacketSize: Int?
 
-    @Option(name: .customLong("max-queued-messages"), help: "QoS 1 and 2 messages queued per client beyond the inflight window (max_queued_messages).")
-    var maximumQueuedMessages = BrokerConfiguration().maximumQueuedMessages
+    @Option(name: .customLong("max-queued-messages"), help: "QoS 1 and 2 messages queued per client beyond the inflight window (max_queued_messages; default 1000).")
+    var maximumQueuedMessages: Int?
 
-    @Option(name: .customLong("max-inflight-messages"), help: "Outgoing QoS 1 and 2 messages awaiting acknowledgement per client (max_inflight_messages).")
-    var maximumInflightMessages = BrokerConfiguration().maximumInflightMessages
+    @Option(name: .customLong("max-inflight-messages"), help: "Outgoing QoS 1 and 2 messages awaiting acknowledgement per client (max_inflight_messages; default 20).")
+    var maximumInflightMessages: Int?
 
-    @Option(name: .customLong("max-queued-bytes"), help: "Unsent bytes per client above which QoS 0 messages to it are dropped (max_queued_bytes).")
-    var maximumQueuedBytes = BrokerConfiguration().maximumQueuedBytes
+    @Option(name: .customLong("max-queued-bytes"), help: "Unsent bytes per client above which QoS 0 messages to it are dropped (max_queued_bytes; default 1 MiB).")
+    var maximumQueuedBytes: Int?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (default: info).")
+    var logLevel: Logger.Level?
 
     func validate() throws {
         for address in listen where BrokerConfiguration.Listener(parsing: address) == nil {
             throw ValidationError("--listen \(address): expected HOST:PORT or PORT")
         }
-        guard maximumConnections > 0, maximumPacketSize > 0, maximumInflightMessages > 0, maximumQueuedMessages >= 0, maximumQueuedBytes > 0 else {
-            throw ValidationError("limits must be positive")
+        for limit in [maximumConnections, maximumPacketSize, maximumInflightMessages, maximumQueuedBytes, retainDays] {
+            if let limit, limit <= 0 { throw ValidationError("limits and --retain-days must be positive") }
         }
-        guard retainDays > 0 else { throw ValidationError("--retain-days must be at least 1") }
-        if broker != nil && !listen.isEmpty {
-            throw ValidationError("--listen configures the embedded broker; it cannot be combined with --broker")
-        }
+        if let maximumQueuedMessages, maximumQueuedMessages < 0 { throw ValidationError("--max-queued-messages must not be negative") }
     }
 
     func run() async throws {
-        let level = logLevel
+        let settings = try loadSettings()
+        let level = logLevel ?? settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "homerules")
-        let daemon = try Daemon(configuration: try daemonConfiguration(), logger: logger)
+        let daemon = try Daemon(configuration: try daemonConfiguration(settings), logger: logger)
         let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 
-    private func daemonConfiguration() throws -> DaemonConfiguration {
-        DaemonConfiguration(
-            broker: try brokerChoice(),
-            devicesDirectory: URL(fileURLWithPath: devicesDirectory),
-            rulesDirectory: URL(fileURLWithPath: rulesDirectory),
-            databasePath: databasePath,
-            retention: .seconds(retainDays * 86_400))
+    private func loadSettings() throws -> ServeSettings {
+        guard let config else { return ServeSettings() }
+        switch ServeSettings.load(path: config) {
+        case .success(let settings):
+            return settings
+        case .failure(let errors):
+            printError(errors.description)
+            throw ExitCode(1)
+        }
     }
 
-    private func brokerChoice() throws -> DaemonConfiguration.Broker {
-        if let broker {
+    private func daemonConfiguration(_ settings: ServeSettings) throws -> DaemonConfiguration {
+        DaemonConfiguration(
+            broker: try brokerChoice(settings),
+            devicesDirectory: URL(fileURLWithPath: devicesDirectory ?? settings.devices ?? "devices"),
+            rulesDirectory: URL(fileURLWithPath: rulesDirectory ?? settings.rules ?? "rules"),
+            databasePath: databasePath ?? settings.database ?? "homerules.sqlite",
+            retention: .seconds((retainDays ?? settings.retainDays ?? 30) * 86_400))
+    }
+
+    private func brokerChoice(_ settings: ServeSettings) throws -> DaemonConfiguration.Broker {
+        let listeners = listen.isEmpty ? settings.listeners : listen.compactMap(BrokerConfiguration.Listener.init(parsing:))
+        if let url = broker ?? settings.broker {
+            guard listeners == nil else {
+                throw ValidationError("listeners configure the embedded broker; they cannot be combined with --broker")
+            }
             var configuration: MQTTClientConfiguration
             do {
-                configuration = try MQTTClientConfiguration(url: broker)
+                configuration = try MQTTClientConfiguration(url: url)
             } catch {
-                throw ValidationError("--broker \(broker): \(error)")
+                throw ValidationError("--broker \(url): \(error)")
             }
-            if let username { configuration.username = username }
-            if let password { configuration.password = password }
+            if let username = username ?? settings.username { configuration.username = username }
+            if let password = password ?? settings.password { configuration.password = password }
             if configuration.clientID.isEmpty { configuration.clientID = "homerules-\(ProcessInfo.processInfo.hostName)" }
             return .external(configuration)
         }
-        var configuration = BrokerConfiguration(
-            maximumPacketSize: maximumPacketSize,
-            maximumConnections: maximumConnections,
-            maximumQueuedMessages: maximumQueuedMessages,
-            maximumInflightMessages: maximumInflightMessages,
-            maximumQueuedBytes: maximumQueuedBytes)
-        if !listen.isEmpty {
-            configuration.listeners = listen.compactMap(BrokerConfiguration.Listener.init(parsing:))
-        }
-        return .embedded(configuration)
+        let defaults = BrokerConfiguration()
+        return .embedded(BrokerConfiguration(
+            listeners: listeners ?? defaults.listeners,
+            maximumPacketSize: maximumPacketSize ?? settings.maximumPacketSize ?? defaults.maximumPacketSize,
+            maximumConnections: maximumConnections ?? settings.maximumConnections ?? defaults.maximumConnections,
+            maximumQueuedMessages: maximumQueuedMessages ?? settings.maximumQueuedMessages ?? defaults.maximumQueuedMessages,
+            maximumInflightMessages: maximumInflightMessages ?? settings.maximumInflightMessages ?? defaults.maximumInflightMessages,
+            maximumQueuedBytes: maximumQueuedBytes ?? settings.maximumQueuedBytes ?? defaults.maximumQueuedBytes))
     }
 }
 

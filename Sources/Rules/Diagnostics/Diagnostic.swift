@@ -31,12 +31,15 @@ public struct DiagnosticList: Error, Sendable, Hashable, CustomStringConvertible
 }
 
 /// Collects diagnostics while a loader walks the files.
-struct DiagnosticCollector {
-    private(set) var diagnostics: [Diagnostic] = []
+/// Gathers diagnostics while reading; see `YAMLReader`.
+public struct DiagnosticCollector: Sendable {
+    public private(set) var diagnostics: [Diagnostic] = []
 
-    var isEmpty: Bool { diagnostics.isEmpty }
+    public init() {}
 
-    mutating func error(_ message: String, at location: SourceLocation) {
+    public var isEmpty: Bool { diagnostics.isEmpty }
+
+    public mutating func error(_ message: String, at location: SourceLocation) {
         diagnostics.append(Diagnostic(message, at: location))
     }
 }

@@ -13,17 +13,18 @@ public struct SourceFile: Sendable, Hashable {
 }
 
 /// The keys of one YAML mapping, with their nodes for error locations.
-struct YAMLMapping {
-    struct Entry {
-        var key: String
-        var keyNode: Node
-        var value: Node
+public struct YAMLMapping {
+    public struct Entry {
+        public var key: String
+        public var keyNode: Node
+        public var value: Node
     }
 
-    let node: Node
-    let entries: [Entry]
+    public let node: Node
+    public let entries: [Entry]
 
-    subscript(key: String) -> Node? { entries.first { $0.key == key }?.value }
+    /// The value of `key`, if present.
+    public subscript(key: String) -> Node? { entries.first { $0.key == key }?.value }
 
     func keyNode(_ key: String) -> Node? { entries.first { $0.key == key }?.keyNode }
 
@@ -34,11 +35,14 @@ struct YAMLMapping {
 /// node's line and column for everything it cannot read. Each reading method
 /// returns nil after recording its diagnostic, so callers go on and find
 /// further errors instead of stopping.
-struct YAMLReader {
-    let path: String
-    var diagnostics = DiagnosticCollector()
+///
+/// Public so that other YAML files of HomeRules (the `serve` configuration)
+/// report errors the same way as device and rule files.
+public struct YAMLReader {
+    public let path: String
+    public var diagnostics = DiagnosticCollector()
 
-    init(path: String) {
+    public init(path: String) {
         self.path = path
     }
 
@@ -47,7 +51,8 @@ struct YAMLReader {
         return SourceLocation(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    mutating func error(_ message: String, at node: Node) {
+    /// Records an error at the node's line and column.
+    public mutating func error(_ message: String, at node: Node) {
         diagnostics.error(message, at: location(node))
     }
 
@@ -59,7 +64,7 @@ struct YAMLReader {
 
     /// The documents of a file (several when separated by `---`); a syntax
     /// error ends the file with one diagnostic.
-    mutating func documents(of text: String) -> [Node] {
+    public mutating func documents(of text: String) -> [Node] {
         var nodes: [Node] = []
         do {
             let parser = try Parser(yaml: text)
@@ -140,7 +145,7 @@ struct YAMLReader {
     }
 
     /// Reads a mapping and checks that its keys are among `allowed`.
-    mutating func mapping(_ node: Node, as what: String, allowed: [String]) -> YAMLMapping? {
+    public mutating func mapping(_ node: Node, as what: String, allowed: [String]) -> YAMLMapping? {
         guard case .mapping(let mapping) = node else {
             error("expected a mapping for \(what), found \(Self.kind(of: node))", at: node)
             return nil
@@ -189,14 +194,15 @@ struct YAMLReader {
     }
 
     /// A list's items; a single item that is not a list counts as a list of one.
-    func items(_ node: Node) -> [Node] {
+    public func items(_ node: Node) -> [Node] {
         if case .sequence(let sequence) = node { return Array(sequence) }
         return Self.isNull(node) ? [] : [node]
     }
 
     // MARK: Scalars
 
-    mutating func text(_ node: Node, for key: String) -> String? {
+    /// A scalar's text; anything else is an error.
+    public mutating func text(_ node: Node, for key: String) -> String? {
         guard case .scalar(let scalar) = node, !Self.isNull(scalar) else {
             error("expected text for '\(key)', found \(Self.kind(of: node))", at: node)
             return nil
@@ -221,7 +227,8 @@ struct YAMLReader {
         return value
     }
 
-    mutating func integer(_ node: Node, for key: String, in range: ClosedRange<Int>) -> Int? {
+    /// A whole number within `range`.
+    public mutating func integer(_ node: Node, for key: String, in range: ClosedRange<Int>) -> Int? {
         guard let text = text(node, for: key) else { return nil }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
             error("expected a whole number from \(range.lowerBound) to \(range.upperBound) for '\(key)', found '\(text)'", at: node)
@@ -230,7 +237,8 @@ struct YAMLReader {
         return value
     }
 
-    mutating func bool(_ node: Node, for key: String) -> Bool? {
+    /// `true`/`false` (also `yes`/`no`, `on`/`off`).
+    public mutating func bool(_ node: Node, for key: String) -> Bool? {
         guard let text = text(node, for: key) else { return nil }
         switch text.lowercased() {
         case "true", "yes", "on": return true
@@ -241,7 +249,8 @@ struct YAMLReader {
         }
     }
 
-    mutating func duration(_ node: Node, for key: String) -> Duration? {
+    /// A duration such as `30s`, `5m`, `1h30m`.
+    public mutating func duration(_ node: Node, for key: String) -> Duration? {
         guard let text = text(node, for: key) else { return nil }
         guard let duration = DurationSyntax.parse(text) else {
             error("invalid duration '\(text)' for '\(key)': \(DurationSyntax.help)", at: node)

@@ -1,0 +1,114 @@
+import Foundation
+import MQTTBroker
+import Rules
+import Yams
+
+/// The settings of `homerules serve` read from `--config FILE`: the same
+/// settings as its flags, which win over the file. Broker options use
+/// mosquitto.conf's names.
+///
+/// ```yaml
+/// devices: devices            # relative paths are relative to this file
+/// rules: rules
+/// database: homerules.sqlite
+/// retain_days: 30
+/// log_level: info
+/// listeners:
+///   - { host: 127.0.0.1, port: 1883 }
+/// max_connections: 10000
+/// # or, to use an existing broker instead of the embedded one:
+/// # broker: mqtt://192.168.1.10:1883
+/// # username: homerules
+/// # password: secret
+/// ```
+public struct ServeSettings: Sendable, Equatable {
+    public var devices: String?
+    public var rules: String?
+    public var database: String?
+    public var retainDays: Int?
+    public var logLevel: String?
+    public var broker: String?
+    public var username: String?
+    public var password: String?
+    public var listeners: [BrokerConfiguration.Listener]?
+    public var maximumConnections: Int?
+    public var maximumPacketSize: Int?
+    public var maximumQueuedMessages: Int?
+    public var maximumInflightMessages: Int?
+    public var maximumQueuedBytes: Int?
+
+    public init() {}
+
+    static let keys = [
+        "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
+        "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_queued_bytes",
+    ]
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Reads a settings file; every error is reported at `file:line:column`.
+    public static func load(path: String) -> Result<ServeSettings, DiagnosticList> {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            return .failure(DiagnosticList([Diagnostic("cannot read the file", at: SourceLocation(path: path, line: 1, column: 1))]))
+        }
+        return parse(text, path: path)
+    }
+
+    /// Reads settings from YAML text; `path` names it in errors and anchors
+    /// relative paths.
+    public static func parse(_ text: String, path: String) -> Result<ServeSettings, DiagnosticList> {
+        var reader = YAMLReader(path: path)
+        var settings = ServeSettings()
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for document in reader.documents(of: text) {
+            guard let mapping = reader.mapping(document, as: "the settings", allowed: keys) else { continue }
+            for entry in mapping.entries {
+                settings.read(entry.key, entry.value, base: base, reader: &reader)
+            }
+        }
+        guard reader.diagnostics.isEmpty else { return .failure(DiagnosticList(reader.diagnostics.diagnostics)) }
+        return .success(settings)
+    }
+
+    private mutating func read(_ key: String, _ node: Node, base: URL, reader: inout YAMLReader) {
+        let count = 1...Int(Int32.max)
+        switch key {
+        case "devices": devices = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "rules": rules = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "database": database = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "retain_days": retainDays = reader.integer(node, for: key, in: 1...36_500)
+        case "log_level":
+            guard let level = reader.text(node, for: key) else { return }
+            guard Self.logLevels.contains(level) else {
+                reader.error("unknown log level '\(level)'; use one of \(Self.logLevels.joined(separator: ", "))", at: node)
+                return
+            }
+            logLevel = level
+        case "broker": broker = reader.text(node, for: key)
+        case "username": username = reader.text(node, for: key)
+        case "password": password = reader.text(node, for: key)
+        case "listeners": listeners = Self.listeners(node, reader: &reader)
+        case "max_connections": maximumConnections = reader.integer(node, for: key, in: count)
+        case "max_packet_size": maximumPacketSize = reader.integer(node, for: key, in: 16...268_435_460)
+        case "max_queued_messages": maximumQueuedMessages = reader.integer(node, for: key, in: 0...Int(Int32.max))
+        case "max_inflight_messages": maximumInflightMessages = reader.integer(node, for: key, in: 1...65_535)
+        case "max_queued_bytes": maximumQueuedBytes = reader.integer(node, for: key, in: count)
+        default: break
+        }
+    }
+
+    private static func listeners(_ node: Node, reader: inout YAMLReader) -> [BrokerConfiguration.Listener] {
+        reader.items(node).compactMap { item in
+            guard let mapping = reader.mapping(item, as: "a listener", allowed: ["host", "port"]) else { return nil }
+            let host = mapping["host"].flatMap { reader.text($0, for: "host") } ?? "127.0.0.1"
+            guard let portNode = mapping["port"] else {
+                reader.error("a listener needs 'port'", at: item)
+                return nil
+            }
+            return reader.integer(portNode, for: "port", in: 0...65_535).map { BrokerConfiguration.Listener(host: host, port: $0) }
+        }
+    }
+
+    private static func resolve(_ path: String, against base: URL) -> String {
+        path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+    }
+}
