@@ -184,15 +184,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func handlePublish(_ publish: PublishPacket, in session: Session) {
         core.statistics.publishReceived += 1
         let message = MQTTMessage(topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain)
+        // `$SYS/...` is the broker's to write: acknowledged and dropped, as Mosquitto does.
+        let routed = !publish.topic.hasPrefix("$SYS/")
         switch publish.qos {
         case .atMostOnce:
-            core.publish(message)
+            if routed { core.publish(message) }
         case .atLeastOnce:
-            core.publish(message)
+            if routed { core.publish(message) }
             send(.puback(AckPacket(packetID: publish.packetID)))
         case .exactlyOnce:
             // Delivered on first receipt; a resend before PUBREL is only acknowledged again.
-            if session.awaitingRelease.insert(publish.packetID).inserted {
+            if session.awaitingRelease.insert(publish.packetID).inserted, routed {
                 core.publish(message)
             }
             send(.pubrec(AckPacket(packetID: publish.packetID)))
