@@ -26,9 +26,10 @@ struct ConnectTests {
 
     @Test func emptyClientIDWithCleanSessionIsAccepted() async throws {
         try await withBroker { broker, port in
-            let (_, connack) = try await RawClient.connected(to: port, clientID: "", cleanSession: true)
+            let (client, connack) = try await RawClient.connected(to: port, clientID: "", cleanSession: true)
             #expect(connack.returnCode == .accepted)
             #expect(try await broker.status().clientsConnected == 1)
+            await client.drop()
         }
     }
 
