@@ -97,11 +97,12 @@ func interopWait(_ timeout: Duration = .seconds(15), _ condition: () async throw
     return try await condition()
 }
 
-/// Runs blocking work (a peer run to completion) on a thread outside the
-/// cooperative pool, which has only as many threads as the machine has cores.
+/// Runs blocking work (a peer run to completion) on a thread of its own.
+/// Not on Dispatch's global queues: they, like the cooperative pool, have
+/// about as many threads as cores, and a few blocked ones stall every test.
 func interopOffload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
 
