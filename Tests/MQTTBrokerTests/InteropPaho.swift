@@ -6,7 +6,7 @@ import TestSupport
 ///
 /// The script does, in this order and each step bounded by `--timeout`:
 /// connect (with `--will`, `--persistent`, `--keepalive`), `--subscribe`,
-/// `--publish`, `--idle`, `--expect` N messages, `--until-disconnected`, then
+/// `--idle` seconds, `--publish`, `--expect` N messages, `--until-disconnected`, then
 /// leaves as `--end` says (`disconnect`; `vanish`: exit without DISCONNECT;
 /// `linger`: stay connected until killed). `--publish T --count N` with N > 1
 /// sends the payloads `<payload>0` ... `<payload>N-1`. It prints one event
@@ -163,6 +163,11 @@ if args.subscribe:
     client.subscribe([(f.rsplit(":", 1)[0], int(f.rsplit(":", 1)[1])) for f in args.subscribe])
     wait_for("suback", lambda: state["suback"] is not None)
 
+if args.idle:
+    time.sleep(args.idle)
+    with lock:
+        say("IDLE", int(client.is_connected() and not state["disconnected"]), state["pings"], state["pongs"])
+
 if args.publish:
     infos = [client.publish(args.publish, f"{args.payload}{i}" if args.count > 1 else args.payload,
                             qos=args.qos, retain=args.retain) for i in range(args.count)]
@@ -173,11 +178,6 @@ if args.publish:
             say("TIMEOUT", "publish")
             os._exit(3)
     say("PUBLISHED", len(infos))
-
-if args.idle:
-    time.sleep(args.idle)
-    with lock:
-        say("IDLE", int(client.is_connected() and not state["disconnected"]), state["pings"], state["pongs"])
 
 if args.expect:
     wait_for("messages", lambda: state["messages"] >= args.expect)

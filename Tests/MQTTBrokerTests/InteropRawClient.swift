@@ -1,0 +1,142 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A TCP connection that speaks bytes, not MQTT: for what no well-behaved
+/// client does (silence past the keepalive, malformed packets).
+final class InteropRawClient: Sendable {
+    private let channel: any Channel
+    private let recorder: Recorder
+
+    private init(channel: any Channel, recorder: Recorder) {
+        self.channel = channel
+        self.recorder = recorder
+    }
+
+    static func connect(port: Int) async throws -> InteropRawClient {
+        let recorder = Recorder()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return InteropRawClient(channel: channel, recorder: recorder)
+    }
+
+    /// Connects and completes the CONNECT / CONNACK exchange.
+    static func connected(port: Int, _ connectPacket: [UInt8]) async throws -> InteropRawClient {
+        let client = try await connect(port: port)
+        try await client.send(connectPacket)
+        let connack = await client.waitForBytes(4)
+        guard connack == InteropWire.connackAccepted else {
+            await client.close()
+            throw InteropFailure("expected CONNACK accepted, got \(connack)")
+        }
+        return client
+    }
+
+    func send(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
+    /// Everything the broker sent so far.
+    var received: [UInt8] { recorder.state.withLock { $0.bytes } }
+
+    /// Waits until at least `count` bytes arrived (or 10 s passed) and
+    /// returns what arrived.
+    func waitForBytes(_ count: Int, timeout: Duration = .seconds(10)) async -> [UInt8] {
+        _ = await interopWait(timeout) { received.count >= count }
+        return received
+    }
+
+    /// When the connection closed, waiting up to `timeout`; nil if still open.
+    func waitForClose(timeout: Duration = .seconds(10)) async -> ContinuousClock.Instant? {
+        _ = await interopWait(timeout) { recorder.state.withLock { $0.closedAt != nil } }
+        return recorder.state.withLock { $0.closedAt }
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    /// Keeps the bytes read and the moment the connection closed.
+    private final class Recorder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+
+        struct State {
+            var bytes: [UInt8] = []
+            var closedAt: ContinuousClock.Instant?
+        }
+
+        let state = Mutex(State())
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            state.withLock { $0.bytes += buffer.readableBytesView }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.withLock { $0.closedAt = .now }
+            context.fireChannelInactive()
+        }
+    }
+}
+
+/// MQTT 3.1.1 packets written byte by byte from the specification, so that
+/// the raw tests do not lean on our own encoder.
+enum InteropWire {
+    static let connackAccepted: [UInt8] = [0x20, 0x02, 0x00, 0x00]
+    static let pingreq: [UInt8] = [0xC0, 0x00]
+    static let pingresp: [UInt8] = [0xD0, 0x00]
+    static let disconnect: [UInt8] = [0xE0, 0x00]
+
+    struct Will {
+        var topic: String
+        var payload: String
+        var qos: UInt8 = 0
+        var retain = false
+    }
+
+    /// A fixed header (first byte, remaining length of §2.2.3) and the body.
+    static func packet(_ firstByte: UInt8, _ body: [UInt8]) -> [UInt8] {
+        var bytes = [firstByte]
+        var length = body.count
+        repeat {
+            var digit = UInt8(length % 128)
+            length /= 128
+            if length > 0 { digit |= 0x80 }
+            bytes.append(digit)
+        } while length > 0
+        return bytes + body
+    }
+
+    /// A UTF-8 string with its two-byte length (§1.5.3).
+    static func string(_ text: String) -> [UInt8] {
+        bytes(Array(text.utf8))
+    }
+
+    /// Bytes with their two-byte length.
+    static func bytes(_ raw: [UInt8]) -> [UInt8] {
+        [UInt8(raw.count >> 8), UInt8(raw.count & 0xFF)] + raw
+    }
+
+    static func connect(clientID: String, keepAlive: UInt16, cleanSession: Bool = true, will: Will? = nil) -> [UInt8] {
+        var flags: UInt8 = cleanSession ? 0x02 : 0
+        if let will {
+            flags |= 0x04 | will.qos << 3 | (will.retain ? 0x20 : 0)
+        }
+        var body = string("MQTT") + [0x04, flags, UInt8(keepAlive >> 8), UInt8(keepAlive & 0xFF)]
+        body += string(clientID)
+        if let will { body += string(will.topic) + string(will.payload) }
+        return packet(0x10, body)
+    }
+
+    /// A QoS 0 PUBLISH; `topic` goes on the wire as given, valid or not.
+    static func publish(topicBytes: [UInt8], payload: String, flags: UInt8 = 0) -> [UInt8] {
+        packet(0x30 | flags, bytes(topicBytes) + Array(payload.utf8))
+    }
+
+    static func publish(topic: String, payload: String) -> [UInt8] {
+        publish(topicBytes: Array(topic.utf8), payload: payload)
+    }
+}
