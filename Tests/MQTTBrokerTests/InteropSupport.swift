@@ -165,9 +165,9 @@ struct InteropMosquitto {
 
     /// Starts mosquitto_sub printing each message in `format`; `-W` bounds
     /// its life should the test fail to stop it.
-    func subscribe(_ arguments: [String]) throws -> BackgroundProcess {
+    func subscribe(_ arguments: [String], format: String = Self.format) throws -> BackgroundProcess {
         try BackgroundProcess(
-            subscriber, ["-h", "127.0.0.1", "-p", "\(port)", "-F", Self.format, "-W", "40"] + arguments)
+            subscriber, ["-h", "127.0.0.1", "-p", "\(port)", "-F", format, "-W", "40"] + arguments)
     }
 
     /// Subscribes with mosquitto_sub, waits for `count` messages or its

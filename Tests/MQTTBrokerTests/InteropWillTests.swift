@@ -73,6 +73,33 @@ struct InteropWillTests {
     }
 
     @Test(
+        "a mosquitto_sub killed with SIGKILL has its will published to paho, at its QoS, and retained",
+        .enabled(if: Peers.pahoEnabled), .enabled(if: Peers.enabled("mosquitto_sub")),
+        arguments: ["mqttv31", "mqttv311"])
+    func willOfKilledMosquittoSub(version: String) async throws {
+        _ = try Peers.requirePaho()
+        try await withInteropBroker { broker in
+            let mosquitto = try InteropMosquitto(port: broker.port)
+            let watcher = try InteropPaho(port: broker.port, ["--subscribe", "interop/sub/will:2", "--expect", "1"])
+            defer { watcher.stop() }
+            #expect(await watcher.waitFor("SUBACK"), "paho: \(watcher.events)")
+
+            let doomed = try mosquitto.subscribe([
+                "-t", "interop/elsewhere", "-V", version, "-i", "interop-doomed",
+                "--will-topic", "interop/sub/will", "--will-payload", "bye", "--will-qos", "2", "--will-retain",
+            ])
+            defer { doomed.stop() }
+            try await broker.waitForSubscriptions(2)
+            doomed.kill9()
+
+            #expect(await watcher.exitStatus() == 0, "paho: \(watcher.events)")
+            #expect(watcher.messages == ["interop/sub/will 2 0 0 bye"])
+            let later = try await mosquitto.receive(["-t", "interop/sub/will", "-q", "2"], count: 1)
+            #expect(later == ["interop/sub/will|2|1|bye"])
+        }
+    }
+
+    @Test(
         "no will is published after a clean DISCONNECT",
         .enabled(if: Peers.pahoEnabled), .enabled(if: Peers.enabled("mosquitto_sub", "mosquitto_pub")))
     func noWillAfterCleanDisconnect() async throws {
