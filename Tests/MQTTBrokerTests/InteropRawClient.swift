@@ -49,6 +49,13 @@ final class InteropRawClient: Sendable {
         return received
     }
 
+    /// Waits until at least `count` whole packets arrived (or `timeout`
+    /// passed) and returns every packet received so far.
+    func waitForPackets(_ count: Int, timeout: Duration = .seconds(10)) async -> [[UInt8]] {
+        _ = await interopWait(timeout) { InteropWire.packets(in: received).count >= count }
+        return InteropWire.packets(in: received)
+    }
+
     /// When the connection closed, waiting up to `timeout`; nil if still open.
     func waitForClose(timeout: Duration = .seconds(10)) async -> ContinuousClock.Instant? {
         _ = await interopWait(timeout) { recorder.state.withLock { $0.closedAt != nil } }
@@ -138,5 +145,46 @@ enum InteropWire {
 
     static func publish(topic: String, payload: String) -> [UInt8] {
         publish(topicBytes: Array(topic.utf8), payload: payload)
+    }
+
+    /// A QoS 1 or 2 PUBLISH.
+    static func publish(topic: String, payload: String, qos: UInt8, id: UInt16, dup: Bool = false) -> [UInt8] {
+        packet(0x30 | (dup ? 0x08 : 0) | qos << 1, string(topic) + [UInt8(id >> 8), UInt8(id & 0xFF)] + Array(payload.utf8))
+    }
+
+    static func puback(_ id: UInt16) -> [UInt8] { [0x40, 0x02, UInt8(id >> 8), UInt8(id & 0xFF)] }
+    static func pubrec(_ id: UInt16) -> [UInt8] { [0x50, 0x02, UInt8(id >> 8), UInt8(id & 0xFF)] }
+    static func pubrel(_ id: UInt16) -> [UInt8] { [0x62, 0x02, UInt8(id >> 8), UInt8(id & 0xFF)] }
+    static func pubcomp(_ id: UInt16) -> [UInt8] { [0x70, 0x02, UInt8(id >> 8), UInt8(id & 0xFF)] }
+
+    static func connack(sessionPresent: Bool = false, returnCode: UInt8 = 0) -> [UInt8] {
+        [0x20, 0x02, sessionPresent ? 1 : 0, returnCode]
+    }
+
+    static func subscribe(id: UInt16, _ filters: [(filter: String, qos: UInt8)]) -> [UInt8] {
+        packet(0x82, [UInt8(id >> 8), UInt8(id & 0xFF)] + filters.flatMap { string($0.filter) + [$0.qos] })
+    }
+
+    static func suback(id: UInt16, _ codes: [UInt8]) -> [UInt8] {
+        packet(0x90, [UInt8(id >> 8), UInt8(id & 0xFF)] + codes)
+    }
+
+    /// Splits a byte stream into whole packets; an incomplete tail is left out.
+    static func packets(in bytes: [UInt8]) -> [[UInt8]] {
+        var packets: [[UInt8]] = []
+        var start = 0
+        while start + 1 < bytes.count {
+            var length = 0, multiplier = 1, index = start + 1
+            while index < bytes.count {
+                length += Int(bytes[index] & 0x7F) * multiplier
+                multiplier *= 128
+                index += 1
+                if bytes[index - 1] & 0x80 == 0 { break }
+            }
+            guard bytes[index - 1] & 0x80 == 0, index + length <= bytes.count else { break }
+            packets.append(Array(bytes[start..<(index + length)]))
+            start = index + length
+        }
+        return packets
     }
 }
