@@ -129,6 +129,25 @@ struct InteropSystemTopicsTests {
     }
 
     @Test(
+        "a client cannot publish on $SYS: acknowledged, as Mosquitto does, but neither routed nor retained",
+        .enabled(if: Peers.enabled("mosquitto_pub")))
+    func clientsCannotPublishOnSystemTopics() async throws {
+        try await withInteropBroker { broker in
+            let mosquitto = try InteropMosquitto(port: broker.port)
+            let system = try await broker.record("$SYS/#")
+            let marker = try await broker.record("interop/marker")
+
+            try await mosquitto.publish(["-t", "$SYS/broker/version", "-q", "1", "-r", "-m", "spoofed"])
+            try await mosquitto.publish(["-t", "$SYS/broker/clients/connected", "-q", "0", "-m", "999"])
+            try await mosquitto.publish(["-t", "interop/marker", "-q", "1", "-m", "marker"])
+
+            #expect(await interopWait { marker.received.count == 1 })
+            #expect(system.received == [])
+            #expect(try await broker.broker.status().retainedMessages == 0)
+        }
+    }
+
+    @Test(
         "a leading wildcard does not match $SYS topics",
         .enabled(if: Peers.enabled("mosquitto_sub", "mosquitto_pub")))
     func wildcardsSkipSystemTopics() async throws {

@@ -155,6 +155,25 @@ struct InteropRawFlowTests {
         }
     }
 
+    @Test("an MQTT 3.1 client resuming its session gets CONNACK byte 1 of 0: 3.1 has no session present flag")
+    func mqtt31ConnAckHasNoSessionPresentFlag() async throws {
+        try await withInteropBroker { broker in
+            // MQTT 3.1, persistent session (clean session flag 0), keepalive 60.
+            let connect = Wire.packet(0x10, Wire.string("MQIsdp") + [0x03, 0x00, 0x00, 0x3C] + Wire.string("interop-31"))
+            let first = try await InteropRawClient.connected(port: broker.port, connect)
+            try await first.send(Wire.disconnect)
+            #expect(await first.waitForClose() != nil)
+            try await broker.waitForConnectedClients(0)
+
+            let second = try await InteropRawClient.connect(port: broker.port)
+            defer { Task { await second.close() } }
+            try await second.send(connect)
+            // In 3.1 the first byte of CONNACK's variable header is reserved and
+            // unused; Mosquitto sends 0 there to 3.1 clients.
+            #expect(await second.waitForBytes(4) == Wire.connack(sessionPresent: false))
+        }
+    }
+
     @Test("an empty client id with clean session is accepted")
     func emptyClientIDWithCleanSession() async throws {
         try await withInteropBroker { broker in
