@@ -79,10 +79,10 @@ struct InteropMalformedTests {
                         clientID: "interop-culprit", keepAlive: 60,
                         will: .init(topic: "interop/raw/will", payload: "broken")))
             } else {
-                culprit = try await InteropRawClient.connect(port: broker.port)
+                culprit = try await InteropRawClient.connect(port: broker.port, sending: input.bytes)
             }
             defer { Task { await culprit.close() } }
-            try await culprit.send(input.bytes)
+            if input.afterConnect { try await culprit.send(input.bytes) }
 
             #expect(await culprit.waitForClose() != nil, "the broker kept the connection open")
             // No answer to the bad packet: only the CONNACK, if there was a CONNECT.

@@ -4,6 +4,11 @@ import Synchronization
 
 /// A TCP connection that speaks bytes, not MQTT: for what no well-behaved
 /// client does (silence past the keepalive, malformed packets).
+///
+/// What must happen on time (the first bytes, pings) happens on the
+/// connection's event loop: the test's own task may wait long for a thread
+/// when the cooperative pool is busy, and the broker's CONNECT timeout and
+/// keepalive do not wait for it.
 final class InteropRawClient: Sendable {
     private let channel: any Channel
     private let recorder: Recorder
@@ -13,8 +18,10 @@ final class InteropRawClient: Sendable {
         self.recorder = recorder
     }
 
-    static func connect(port: Int) async throws -> InteropRawClient {
-        let recorder = Recorder()
+    /// Connects and writes `firstBytes` as soon as the connection is up;
+    /// with `pingEvery`, sends PINGREQ at that interval from then on.
+    static func connect(port: Int, sending firstBytes: [UInt8] = [], pingEvery: TimeAmount? = nil) async throws -> InteropRawClient {
+        let recorder = Recorder(firstBytes: firstBytes, pingInterval: pingEvery)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
@@ -24,11 +31,10 @@ final class InteropRawClient: Sendable {
     }
 
     /// Connects and completes the CONNECT / CONNACK exchange.
-    static func connected(port: Int, _ connectPacket: [UInt8]) async throws -> InteropRawClient {
-        let client = try await connect(port: port)
-        try await client.send(connectPacket)
+    static func connected(port: Int, _ connectPacket: [UInt8], pingEvery: TimeAmount? = nil) async throws -> InteropRawClient {
+        let client = try await connect(port: port, sending: connectPacket, pingEvery: pingEvery)
         let connack = await client.waitForBytes(4)
-        guard connack == InteropWire.connackAccepted else {
+        guard connack.starts(with: InteropWire.connackAccepted) else {
             await client.close()
             throw InteropFailure("expected CONNACK accepted, got \(connack)")
         }
@@ -56,6 +62,9 @@ final class InteropRawClient: Sendable {
         return InteropWire.packets(in: received)
     }
 
+    /// When the connection closed, if it has; stamped on its event loop.
+    var closedAt: ContinuousClock.Instant? { recorder.state.withLock { $0.closedAt } }
+
     /// When the connection closed, waiting up to `timeout`; nil if still open.
     func waitForClose(timeout: Duration = .seconds(10)) async -> ContinuousClock.Instant? {
         _ = await interopWait(timeout) { recorder.state.withLock { $0.closedAt != nil } }
@@ -66,7 +75,8 @@ final class InteropRawClient: Sendable {
         try? await channel.close()
     }
 
-    /// Keeps the bytes read and the moment the connection closed.
+    /// Writes the first bytes and the pings; keeps the bytes read and the
+    /// moment the connection closed.
     private final class Recorder: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
 
@@ -76,6 +86,30 @@ final class InteropRawClient: Sendable {
         }
 
         let state = Mutex(State())
+        private let firstBytes: [UInt8]
+        private let pingInterval: TimeAmount?
+
+        init(firstBytes: [UInt8], pingInterval: TimeAmount?) {
+            self.firstBytes = firstBytes
+            self.pingInterval = pingInterval
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if !firstBytes.isEmpty {
+                context.writeAndFlush(NIOAny(ByteBuffer(bytes: firstBytes)), promise: nil)
+            }
+            if let pingInterval {
+                let channel = context.channel
+                context.eventLoop.scheduleRepeatedTask(initialDelay: pingInterval, delay: pingInterval) { task in
+                    guard channel.isActive else {
+                        task.cancel()
+                        return
+                    }
+                    channel.writeAndFlush(ByteBuffer(bytes: InteropWire.pingreq), promise: nil)
+                }
+            }
+            context.fireChannelActive()
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)

@@ -53,9 +53,8 @@ struct InteropRawFlowTests {
             try await broker.waitForConnectedClients(0)
             await broker.broker.publish(MQTTMessage(topic: "interop/resend", payload: "m4", qos: .exactlyOnce))
 
-            let second = try await InteropRawClient.connect(port: broker.port)
+            let second = try await InteropRawClient.connect(port: broker.port, sending: connect)
             defer { Task { await second.close() } }
-            try await second.send(connect)
             #expect(await second.waitForPackets(4) == [
                 Wire.connack(sessionPresent: true),
                 Wire.pubrel(2),
@@ -104,9 +103,8 @@ struct InteropRawFlowTests {
             }
             #expect(try await broker.broker.status().droppedMessages == 3)
 
-            let second = try await InteropRawClient.connect(port: broker.port)
+            let second = try await InteropRawClient.connect(port: broker.port, sending: connect)
             defer { Task { await second.close() } }
-            try await second.send(connect)
             let expected = (1...5).map { Wire.publish(topic: "interop/queue", payload: "m\($0)", qos: 1, id: UInt16($0)) }
             #expect(await second.waitForPackets(6) == [Wire.connack(sessionPresent: true)] + expected)
         }
@@ -126,9 +124,8 @@ struct InteropRawFlowTests {
             await broker.broker.publish(MQTTMessage(topic: "interop/heir", payload: "unacked", qos: .atLeastOnce))
             #expect(await first.waitForPackets(3).last == Wire.publish(topic: "interop/heir", payload: "unacked", qos: 1, id: 1))
 
-            let second = try await InteropRawClient.connect(port: broker.port)
+            let second = try await InteropRawClient.connect(port: broker.port, sending: connect)
             defer { Task { await second.close() } }
-            try await second.send(connect)
             #expect(await second.waitForPackets(2) == [
                 Wire.connack(sessionPresent: true),
                 Wire.publish(topic: "interop/heir", payload: "unacked", qos: 1, id: 1, dup: true),
@@ -147,9 +144,8 @@ struct InteropRawFlowTests {
         ])
     func emptyClientIDRules(name: String, connect: [UInt8]) async throws {
         try await withInteropBroker { broker in
-            let client = try await InteropRawClient.connect(port: broker.port)
+            let client = try await InteropRawClient.connect(port: broker.port, sending: connect)
             defer { Task { await client.close() } }
-            try await client.send(connect)
             #expect(await client.waitForClose() != nil)
             #expect(client.received == Wire.connack(returnCode: 0x02))
         }
@@ -165,9 +161,8 @@ struct InteropRawFlowTests {
             #expect(await first.waitForClose() != nil)
             try await broker.waitForConnectedClients(0)
 
-            let second = try await InteropRawClient.connect(port: broker.port)
+            let second = try await InteropRawClient.connect(port: broker.port, sending: connect)
             defer { Task { await second.close() } }
-            try await second.send(connect)
             // In 3.1 the first byte of CONNACK's variable header is reserved and
             // unused; Mosquitto sends 0 there to 3.1 clients.
             #expect(await second.waitForBytes(4) == Wire.connack(sessionPresent: false))
