@@ -1,4 +1,3 @@
-import MQTTBroker
 import TestSupport
 import Testing
 

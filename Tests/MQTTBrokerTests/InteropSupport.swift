@@ -1,7 +1,6 @@
 import Foundation
 import MQTT
 import MQTTBroker
-import NIOCore
 import Synchronization
 import TestSupport
 import Testing
