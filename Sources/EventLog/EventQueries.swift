@@ -92,3 +92,10 @@ extension EventDatabase {
         }
     }
 }
+
+extension EventDatabase {
+    /// How many events of a kind have ids greater than `id`.
+    public func countEvents(kind: EventKind, after id: Int64) throws -> Int {
+        try pool.read { db in try Event.filter(Column("kind") == kind && Column("id") > id).fetchCount(db) }
+    }
+}

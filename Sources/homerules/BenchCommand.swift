@@ -3,11 +3,11 @@ import Foundation
 import Rules
 
 /// `homerules bench ...`: throughput measurements, not tests.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure how fast parts of HomeRules run.",
-        subcommands: [BenchRulesCommand.self]
+        subcommands: [BenchRulesCommand.self, BenchDaemonCommand.self]
     )
 }
 
