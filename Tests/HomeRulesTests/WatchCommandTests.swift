@@ -125,7 +125,7 @@ struct WatchCommandTests {
 
     @Test func anUnreachableBrokerExitsWith3() async throws {
         let harness = try await CLIMQTTHarness(devices: "", port: try freeLoopbackPort())
-        let result = try await harness.run(["watch", "--broker", harness.url], timeout: 20)
+        let result = try await harness.run(["watch", "--broker", harness.url], timeout: .seconds(20))
         #expect(result.status == 3)
         #expect(result.stderr.hasPrefix("error: cannot reach the MQTT broker at 127.0.0.1:\(harness.port)"), "\(result.stderr)")
     }
