@@ -60,7 +60,8 @@ struct ActuatorCommand {
         let actuator = target.actuator
         var feed: MessageFeed?
         var previous: ActuatorState?
-        if let stateTopic = actuator.stateTopic {
+        // A device whose state topic is its command topic cannot confirm: our own command would read as the echo.
+        if let stateTopic = actuator.stateTopic, stateTopic != actuator.commandTopic {
             do {
                 feed = try await MessageFeed.subscribe(client, to: [TopicSubscription(filter: stateTopic, qos: .atLeastOnce)])
             } catch {
@@ -85,7 +86,8 @@ struct ActuatorCommand {
             throw BrokerConnection.unavailable(error, configuration: configuration)
         }
         guard let feed, let stateTopic = actuator.stateTopic else {
-            return "\(target.name): sent '\(payload)' to \(actuator.commandTopic) (no state topic to confirm it)"
+            let reason = actuator.stateTopic == nil ? "no state topic" : "its state topic is its command topic, so nothing"
+            return "\(target.name): sent '\(payload)' to \(actuator.commandTopic) (\(reason) to confirm it)"
         }
 
         let deadline = feed.deadline(after: timeout.duration)

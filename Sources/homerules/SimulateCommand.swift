@@ -63,11 +63,11 @@ struct SimulateCommand: AsyncParsableCommand {
                 device: device, broker: base, behaviours: behaviours(for: device), logger: BrokerConnection.logger,
                 onActivity: { SimulatorOutput.show($0, of: device, verbose: verbose) })
         }
-        for device in simulated {
+        for (index, device) in simulated.enumerated() {
             do {
                 try await device.connect()
             } catch {
-                for started in simulated { await started.goOffline() }
+                for started in simulated[..<index] { await started.goOffline() }
                 throw BrokerConnection.unavailable(error, configuration: base)
             }
         }
