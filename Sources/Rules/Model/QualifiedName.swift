@@ -11,7 +11,7 @@ public struct QualifiedName: Sendable, Hashable, Codable, CustomStringConvertibl
     }
 
     /// Splits `livingroom-node.temperature` at its last dot.
-    init?(parsing text: String) {
+    public init?(parsing text: String) {
         guard let dot = text.lastIndex(of: "."), dot != text.startIndex, text.index(after: dot) != text.endIndex
         else { return nil }
         device = String(text[..<dot])

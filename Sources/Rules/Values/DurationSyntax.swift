@@ -2,8 +2,8 @@ import Foundation
 
 /// Durations as people write them in YAML: `30s`, `5m`, `1h30m`, `500ms`,
 /// `2d`, or a bare number of seconds.
-enum DurationSyntax {
-    static let help = "write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years"
+public enum DurationSyntax {
+    public static let help = "write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years"
 
     /// The longest duration accepted: ten years, far beyond any sensible
     /// `for` or `delay`, and far from overflowing date arithmetic.
@@ -13,7 +13,7 @@ enum DurationSyntax {
 
     /// Parses `text`, or returns nil when it is not a duration of at most
     /// ten years.
-    static func parse(_ text: String) -> Duration? {
+    public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
             return (0...maximumSeconds).contains(seconds) ? .seconds(seconds) : nil

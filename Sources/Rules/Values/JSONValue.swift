@@ -45,13 +45,16 @@ enum JSONValue: Sendable, Hashable, Decodable {
 
 /// A path to a value inside a JSON payload: `temperature`, `a.b[0]`, `[2].x`.
 public struct JSONPath: Sendable, Hashable, Codable, CustomStringConvertible {
-    enum Segment: Sendable, Hashable, Codable {
+    /// One step of a path: a member of an object or an element of an array.
+    public enum Segment: Sendable, Hashable, Codable {
         case key(String)
         case index(Int)
     }
 
     public let description: String
-    let segments: [Segment]
+    /// The steps from the document's root to the value, for code that builds
+    /// payloads rather than reads them (the simulator).
+    public let segments: [Segment]
 
     /// Reads a path, or returns nil when it is malformed.
     public init?(_ text: String) {

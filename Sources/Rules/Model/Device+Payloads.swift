@@ -1,0 +1,50 @@
+// Payloads seen from outside the engine: the CLI reading an actuator's state
+// topic, and the simulator speaking for a device.
+
+extension Actuator {
+    /// The state a payload on ``stateTopic`` reports, read exactly as the
+    /// engine reads it (at ``statePath`` in JSON, ignoring case and
+    /// surrounding spaces), or nil when it is neither on nor off.
+    public func state(reportedBy payload: [UInt8]) -> ActuatorState? {
+        SensorReading.actuatorState(of: payload, for: self)
+    }
+}
+
+extension PresenceConvention {
+    /// The text the firmware itself publishes to announce `state`, spelt as
+    /// it spells it: Tasmota's `Online`, Shelly's `false`, Homie's `lost`;
+    /// nil for a state the convention does not have. For Zigbee2MQTT this is
+    /// the text at ``path`` of its JSON payload.
+    public func announcement(of state: PresenceState) -> String? {
+        switch (self, state) {
+        case (.tasmota, .online): "Online"
+        case (.tasmota, .offline): "Offline"
+        case (.esphome, .online), (.zigbee2mqtt, .online): "online"
+        case (.esphome, .offline), (.zigbee2mqtt, .offline): "offline"
+        case (.shelly, .online): "true"
+        case (.shelly, .offline): "false"
+        case (.homie, .online): "ready"
+        // A Homie device's will is `lost`; `disconnected` is for a clean exit.
+        case (.homie, .offline): "lost"
+        case (.homie, .sleeping), (.homie, .initializing), (.homie, .alert): state.rawValue
+        default: nil
+        }
+    }
+}
+
+extension Presence {
+    /// The text a device publishes on ``topic`` to announce `state`, or nil
+    /// when no payload of this presence means it.
+    ///
+    /// The convention's own spelling when this presence still reads it as
+    /// `state`; otherwise the alphabetically first payload that means
+    /// `state`. Payloads are kept lowercased, so a custom `Online` comes back
+    /// as `online`, which reads the same. With a ``path`` the text belongs at
+    /// that path of a JSON object.
+    public func announcement(of state: PresenceState) -> String? {
+        if let text = convention?.announcement(of: state), self.state(announcedBy: Array(text.utf8)) == state {
+            return text
+        }
+        return payloads.filter { $0.value == state }.keys.min()
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import MQTT
+import MQTTClient
+import Rules
+
+/// The options of `set` and `toggle`.
+struct ActuatorCommandOptions: ParsableArguments {
+    @OptionGroup var devices: DevicesOptions
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(help: ArgumentHelp(
+        "How long to wait for the actuator to report its new state on its state topic (3s, 500ms).",
+        valueName: "duration"))
+    var timeout = DurationArgument(argument: "3s")!
+}
+
+/// One command to one actuator: publish its payload on the command topic
+/// and, when the actuator has a state topic, wait for the state it reports.
+///
+/// The state topic is subscribed before the command goes out, so that a
+/// fast device's answer is not missed; its retained message, if any, is the
+/// state before the command, which `toggle` needs.
+struct ActuatorCommand {
+    enum Request {
+        case set(ActuatorState)
+        case toggle
+    }
+
+    let target: ActuatorTarget
+    let request: Request
+    let timeout: DurationArgument
+
+    /// Everything `set` and `toggle` do, from the command line's arguments
+    /// to the printed outcome and the exit status.
+    static func run(_ name: String, _ request: Request, options: ActuatorCommandOptions, clientIDPrefix: String) async throws {
+        let home = try options.devices.loadDevices()
+        let target: ActuatorTarget
+        switch ActuatorTarget.resolve(name, in: home, devicesDirectory: options.devices.devicesDirectory) {
+        case .success(let found): target = found
+        case .failure(let failure):
+            printError("error: \(failure)")
+            throw CLIExitCode.unknownName
+        }
+        let configuration = try options.broker.clientConfiguration(clientIDPrefix: clientIDPrefix)
+        let client = try await BrokerConnection.connect(configuration)
+        let command = ActuatorCommand(target: target, request: request, timeout: options.timeout)
+        do {
+            let outcome = try await command.send(using: client, configuration: configuration)
+            await client.disconnect()
+            print(outcome)
+        } catch {
+            await client.disconnect()
+            throw error
+        }
+    }
+
+    /// Sends the command; returns the line to print, or prints the failure
+    /// and throws its exit status.
+    func send(using client: MQTTClient, configuration: MQTTClientConfiguration) async throws -> String {
+        let actuator = target.actuator
+        var feed: MessageFeed?
+        var previous: ActuatorState?
+        // A device whose state topic is its command topic cannot confirm: our own command would read as the echo.
+        if let stateTopic = actuator.stateTopic, stateTopic != actuator.commandTopic {
+            do {
+                feed = try await MessageFeed.subscribe(client, to: [TopicSubscription(filter: stateTopic, qos: .atLeastOnce)])
+            } catch {
+                throw BrokerConnection.unavailable(error, configuration: configuration)
+            }
+        }
+        var items = feed?.items.makeAsyncIterator()
+        while let item = await items?.next() {
+            if case .endOfRetained = item { break }
+            if case .message(let message) = item, let state = actuator.state(reportedBy: Array(message.payload.readableBytesView)) {
+                previous = state
+            }
+        }
+
+        let (payload, expected) = try plan(previous: previous)
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let qos = QoS(rawValue: UInt8(clamping: actuator.qos)) ?? .atMostOnce
+            try await client.publish(topic: actuator.commandTopic, payload: payload, qos: qos, retain: actuator.retain)
+        } catch {
+            throw BrokerConnection.unavailable(error, configuration: configuration)
+        }
+        guard let feed, let stateTopic = actuator.stateTopic else {
+            let reason = actuator.stateTopic == nil ? "no state topic" : "its state topic is its command topic, so nothing"
+            return "\(target.name): sent '\(payload)' to \(actuator.commandTopic) (\(reason) to confirm it)"
+        }
+
+        let deadline = feed.deadline(after: timeout.duration)
+        defer { deadline.cancel() }
+        var reported: ActuatorState?
+        waiting: while let item = await items?.next() {
+            switch item {
+            case .message(let message):
+                guard let state = actuator.state(reportedBy: Array(message.payload.readableBytesView)) else { continue }
+                if expected == nil || state == expected {
+                    return "\(target.name) is \(state) (confirmed in \((clock.now - start).milliseconds) ms)"
+                }
+                reported = state
+            case .deadline:
+                break waiting
+            case .endOfRetained:
+                continue
+            }
+        }
+        let heard = reported.map { "it reported \($0) on \(stateTopic)" } ?? "nothing reported its state on \(stateTopic)"
+        printError("error: \(target.name) did not confirm: sent '\(payload)' to \(actuator.commandTopic), but \(heard) within \(timeout)")
+        if reported == nil { printError("hint: is \(target.device.id) online? `homerules watch \(target.device.id)` shows it") }
+        throw CLIExitCode.notConfirmed
+    }
+
+    /// The payload to send and the state to expect back (nil: either).
+    private func plan(previous: ActuatorState?) throws -> (payload: String, expected: ActuatorState?) {
+        switch request {
+        case .set(let state):
+            return (target.payload(for: state), state)
+        case .toggle:
+            if let toggle = target.actuator.togglePayload { return (toggle, previous?.toggled) }
+            if let previous { return (target.payload(for: previous.toggled), previous.toggled) }
+            let reason = target.actuator.stateTopic.map { "its state is unknown (nothing retained on \($0))" }
+                ?? "it has no state topic to read its state from"
+            printError("error: cannot toggle \(target.name): \(reason), and it has no toggle payload")
+            printError("hint: use `homerules set \(target.name) on` or `off`")
+            throw CLIExitCode.stateUnknown
+        }
+    }
+}

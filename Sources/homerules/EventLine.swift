@@ -1,0 +1,61 @@
+import EventLog
+import Foundation
+
+/// One readable line per event, for `homerules watch`:
+///
+/// ```
+/// 21:04:10.123 livingroom-node.temperature = 29.5
+/// 21:04:10.124 rule hot-room-led fired: temperature 29.5 is above 28 for 30 s
+/// 21:04:10.125 action livingroom-node.led: set led on (home/livingroom-node/led/set 'on', rule hot-room-led)
+/// 21:04:12.002 livingroom-node is offline (announced 'offline' on home/livingroom-node/status)
+/// ```
+enum EventLine {
+    static func format(_ event: Event, calendar: Calendar = .current) -> String {
+        "\(clockTime(event.time, calendar: calendar)) \(text(of: event))"
+    }
+
+    /// The line without its time.
+    static func text(of event: Event) -> String {
+        let detail = event.detail.map { ": \($0)" } ?? ""
+        switch event.kind {
+        case .message:
+            let line: String
+            if let device = event.device, let entity = event.entity {
+                line = "\(device).\(entity) = \(event.payload ?? "")"
+            } else {
+                line = [event.device, event.topic, event.payload.map { "'\($0)'" }].compactMap { $0 }.joined(separator: " ")
+            }
+            return line + (event.detail.map { " (ignored: \($0))" } ?? "")
+        case .presence:
+            let reason = event.detail.map { " (\($0))" } ?? ""
+            return "\(event.device ?? "?") is \(event.payload ?? "unknown")\(reason)"
+        case .ruleFired:
+            return "rule \(event.rule ?? "?") fired\(detail)"
+        case .ruleSkipped:
+            return "rule \(event.rule ?? "?") skipped\(detail)"
+        case .action:
+            let target = [event.device, event.entity].compactMap { $0 }.joined(separator: ".")
+            let what = event.detail ?? "publish"
+            let sent = [event.topic, event.payload.map { "'\($0)'" }].compactMap { $0 }.joined(separator: " ")
+            let origin = [sent.isEmpty ? nil : sent, event.rule.map { "rule \($0)" }].compactMap { $0 }
+            return "action" + (target.isEmpty ? "" : " \(target)") + ": \(what)"
+                + (origin.isEmpty ? "" : " (\(origin.joined(separator: ", ")))")
+        case .error:
+            let about = [event.device.map { "device \($0)" }, event.rule.map { "rule \($0)" }].compactMap { $0 }
+            return "error" + (about.isEmpty ? "" : " (\(about.joined(separator: ", ")))") + detail
+        case .reload:
+            return "reload\(detail)"
+        }
+    }
+
+    /// `21:04:10.123` in local time.
+    static func clockTime(_ date: Date, calendar: Calendar = .current) -> String {
+        let parts = calendar.dateComponents([.hour, .minute, .second, .nanosecond], from: date)
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let milliseconds = (parts.nanosecond ?? 0) / 1_000_000
+        return "\(padded(parts.hour ?? 0, 2)):\(padded(parts.minute ?? 0, 2)):\(padded(parts.second ?? 0, 2)).\(padded(milliseconds, 3))"
+    }
+}

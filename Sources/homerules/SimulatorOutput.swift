@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import HomeRules
+import Rules
+
+/// `SENSOR=NUMBER` of `simulate --mean` and `--spread`.
+struct SensorSetting: ExpressibleByArgument, Sendable {
+    /// `device.sensor`, or a sensor name for every device.
+    let sensor: String
+    let value: Double
+
+    init?(argument: String) {
+        guard let equals = argument.lastIndex(of: "=") else { return nil }
+        let sensor = argument[..<equals].trimmingCharacters(in: .whitespaces)
+        guard !sensor.isEmpty, let value = Double(argument[argument.index(after: equals)...].trimmingCharacters(in: .whitespaces)),
+              value.isFinite
+        else { return nil }
+        self.sensor = sensor
+        self.value = value
+    }
+}
+
+/// The lines `simulate` prints about its devices.
+enum SimulatorOutput {
+    static func show(_ activity: SimulatedDevice.Activity, of device: Device, verbose: Bool) {
+        let time = EventLine.clockTime(Date())
+        switch activity {
+        case .online(let reconnected):
+            let topic = device.presence?.topic.map { " on \($0)" } ?? ""
+            printLine("\(time) \(device.id) is online\(reconnected ? " again" : "")\(topic)")
+        case .connectionLost(let reason):
+            printError("\(time) \(device.id) lost its connection: \(reason); reconnecting")
+        case .published(let topic, let payload):
+            if verbose { printLine("\(time) \(device.id) \(topic) \(payload)") }
+        case .obeyed(let actuator, let command, let state):
+            printLine("\(time) \(device.id).\(actuator) is \(state) (command '\(command)')")
+        case .ignoredCommand(let actuator, let payload):
+            printLine("\(time) \(device.id).\(actuator) ignored '\(payload.prefix(80))': not one of its payloads")
+        case .offline:
+            printLine("\(time) \(device.id) is offline")
+        }
+    }
+}
