@@ -35,7 +35,10 @@ struct EventsCommandTests {
         let home = try await CLILogHome()
         let events = try json(home, ["--limit", "100"])
         let stored = try EventDatabase.openReadOnly(path: home.databasePath).events(EventFilter(limit: 100))
-        #expect(events == stored)
+        // JSON carries milliseconds, as the database does; the two may round the last bit apart.
+        #expect(zip(events, stored).allSatisfy { abs($0.time.timeIntervalSince($1.time)) < 0.001 })
+        func timeless(_ event: Event) -> Event { var event = event; event.time = .distantPast; return event }
+        #expect(events.map(timeless) == stored.map(timeless))
         #expect(events.map(\.id) == Array(1...17))
         let action = try #require(events.first { $0.id == home.ids.ledAction })
         #expect(action.cause == home.ids.fired)
