@@ -5,7 +5,7 @@ import Rules
 /// One device as `homerules devices` shows it: the state the log recorded,
 /// with names and units from the definitions.
 struct DeviceReport: Equatable {
-    struct SensorValue: Equatable {
+    struct SensorReport: Equatable {
         var name: String
         /// As the log stores it: `27.5`, `true`, `open`; nil when never reported.
         var value: String?
@@ -13,7 +13,7 @@ struct DeviceReport: Equatable {
         var updatedAt: Date?
     }
 
-    struct ActuatorState: Equatable {
+    struct ActuatorReport: Equatable {
         var name: String
         /// `on` or `off`; nil when never reported.
         var state: String?
@@ -30,8 +30,8 @@ struct DeviceReport: Equatable {
     var presence: String
     var presenceSince: Date?
     var lastSeen: Date?
-    var sensors: [SensorValue]
-    var actuators: [ActuatorState]
+    var sensors: [SensorReport]
+    var actuators: [ActuatorReport]
 
     /// Every device of the log and of the definitions, by id. Sensors and
     /// actuators come in definition order, then those only the log knows.
@@ -57,12 +57,12 @@ struct DeviceReport: Equatable {
             lastSeen: snapshot?.state.lastSeen,
             sensors: sensorNames.map { name in
                 let record = recordedSensors[name]
-                return SensorValue(
+                return SensorReport(
                     name: name, value: record?.value, unit: definition?.sensor(named: name)?.unit, updatedAt: record?.updatedAt)
             },
             actuators: actuatorNames.map { name in
                 let record = recordedActuators[name]
-                return ActuatorState(name: name, state: record?.value, updatedAt: record?.updatedAt)
+                return ActuatorReport(name: name, state: record?.value, updatedAt: record?.updatedAt)
             })
     }
 
@@ -103,7 +103,7 @@ extension DeviceReport: Encodable {
     }
 }
 
-extension DeviceReport.SensorValue: Encodable {
+extension DeviceReport.SensorReport: Encodable {
     private enum CodingKeys: String, CodingKey { case name, value, unit, updatedAt }
 
     func encode(to encoder: Encoder) throws {
@@ -115,7 +115,7 @@ extension DeviceReport.SensorValue: Encodable {
     }
 }
 
-extension DeviceReport.ActuatorState: Encodable {
+extension DeviceReport.ActuatorReport: Encodable {
     private enum CodingKeys: String, CodingKey { case name, state, updatedAt }
 
     func encode(to encoder: Encoder) throws {
