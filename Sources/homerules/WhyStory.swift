@@ -45,7 +45,7 @@ struct WhyStory {
     ///
     ///     21:04:10  fired    temperature 29.5 is above 28 for 30 s
     ///                        on message home/livingroom-node/temperature = 29.5 at 21:03:40
-    ///                        then livingroom-node.led set on
+    ///                        then set livingroom-node.led on
     func decision(_ event: Event, cause: Event?, actions: [Event], actuators: (Event) -> Actuator?) -> String {
         let verdict = event.kind == .ruleFired ? "fired  " : "skipped"
         let head = "\(time.moment(event.time))  \(verdict)  "
