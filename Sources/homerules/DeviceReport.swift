@@ -128,7 +128,12 @@ extension DeviceReport.ActuatorReport: Encodable {
 
 /// Times in JSON output: `2026-11-27T21:04:10.123Z`, as `Event.json()` writes them.
 enum JSONTime {
+    /// The nearest millisecond. The formatter cuts digits off, and a time
+    /// read back from the database (`.831` stored as `.830999…`) would lose
+    /// a millisecond; a quarter of one more keeps it.
     static func text(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        return Date(timeIntervalSince1970: (milliseconds + 0.25) / 1000)
+            .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

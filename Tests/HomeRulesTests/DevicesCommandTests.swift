@@ -137,3 +137,15 @@ struct DevicesCommandTests {
         #expect(result.stderr.hasPrefix("devices/broken.yaml:3:"))
     }
 }
+
+extension DevicesCommandTests {
+    @Test func jsonTimesAreTheStoredMillisecond() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("homerules.sqlite").path
+        // .831 has no exact binary form: read back, it is .830999…
+        let seen = Date(timeIntervalSince1970: 1_795_743_591.831)
+        try await CLILogHome.write(to: path) { writer in await writer.update(.seen(device: "node", at: seen)) }
+        let result = try CLILogHome.homerules(["devices", "--json"], in: directory.path)
+        #expect(result.stdout.contains("\"lastSeen\":\"2026-11-27T01:39:51.831Z\""))
+    }
+}
