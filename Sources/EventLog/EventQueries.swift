@@ -94,6 +94,36 @@ extension EventDatabase {
 }
 
 extension EventDatabase {
+    /// One event by its id, or nil when there is none (or retention purged it).
+    public func event(id: Int64) throws -> Event? {
+        try pool.read { db in try Event.fetchOne(db, key: id) }
+    }
+
+    /// The actions that a `rule_fired` event caused, oldest first.
+    ///
+    /// Looks only at the rule's own events from the firing on, so that the
+    /// `(rule, time)` index answers it and the table is never scanned.
+    public func actions(causedBy fired: Event) throws -> [Event] {
+        guard let rule = fired.rule else { return [] }
+        return try pool.read { db in
+            try Event.filter(Column("rule") == rule && Column("time") >= fired.time)
+                .filter(Column("kind") == EventKind.action && Column("cause") == fired.id)
+                .order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// Whether any event in the log names the rule.
+    public func hasEvents(forRule rule: String) throws -> Bool {
+        try pool.read { db in try Event.filter(Column("rule") == rule).isEmpty(db) == false }
+    }
+
+    /// The latest recorded value of one sensor or state of one actuator.
+    public func entityState(device: String, entity: String, role: EntityStateRecord.Role) throws -> EntityStateRecord? {
+        try pool.read { db in
+            try EntityStateRecord.fetchOne(db, key: ["device": device, "entity": entity, "role": role.rawValue])
+        }
+    }
+
     /// How many events of a kind have ids greater than `id`.
     public func countEvents(kind: EventKind, after id: Int64) throws -> Int {
         try pool.read { db in try Event.filter(Column("kind") == kind && Column("id") > id).fetchCount(db) }

@@ -5,6 +5,11 @@ struct HomeRulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "homerules",
         abstract: "A home-automation rules engine with its own MQTT broker.",
-        subcommands: [ServeCommand.self, RulesCommand.self, BenchCommand.self, SetCommand.self, ToggleCommand.self, WatchCommand.self, SimulateCommand.self]
+        subcommands: [
+            ServeCommand.self, RulesCommand.self,
+            DevicesCommand.self, EventsCommand.self, WhyCommand.self,
+            SetCommand.self, ToggleCommand.self, WatchCommand.self, SimulateCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

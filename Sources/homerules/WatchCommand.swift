@@ -53,7 +53,7 @@ struct WatchCommand: AsyncParsableCommand {
                     for await event in connectionEvents { Self.report(event) }
                 }
                 group.addTask {
-                    var printer = WatchPrinter(filter: EventFilter(devices: devices), json: json)
+                    var printer = WatchPrinter(filter: WatchFilter(devices: devices), json: json)
                     for await item in feed.items { printer.show(item) }
                 }
             }
@@ -75,11 +75,11 @@ struct WatchCommand: AsyncParsableCommand {
 /// Turns what `watch` receives into lines: events, and the daemon's status
 /// when it changes.
 struct WatchPrinter {
-    var filter: EventFilter
+    var filter: WatchFilter
     let json: Bool
     private var daemonStatus: String?
 
-    init(filter: EventFilter, json: Bool) {
+    init(filter: WatchFilter, json: Bool) {
         self.filter = filter
         self.json = json
     }

@@ -7,7 +7,7 @@ import EventLog
 /// device, match when their cause matched: the rule decisions a device's
 /// message led to, and the actions of those rules, follow that device. Rule
 /// events started by time, with no cause, show only without a filter.
-struct EventFilter {
+struct WatchFilter {
     let devices: Set<String>
     /// Ids of events that matched, for following causes; the newest only.
     private var matched: Set<Int64> = []

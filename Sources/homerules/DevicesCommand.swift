@@ -1,0 +1,64 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+/// `homerules devices`: every device, its presence, last message, sensor
+/// values and actuator states, from the event log.
+struct DevicesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devices",
+        abstract: "Show every device: presence, last seen, sensor values and actuator states.",
+        discussion: """
+            Reads the event log that `homerules serve` writes (read-only, so it works while the daemon runs). \
+            Names and units come from the device files; devices that are defined but were never heard of are \
+            listed as unknown.
+            """
+    )
+
+    @OptionGroup var devices: DevicesOptions
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print a JSON array, one object per device, for scripts.")
+    var json = false
+
+    func run() throws {
+        let home = try devices.loadDevices()
+        let snapshots = try database.read { try $0.devices() }
+        let reports = DeviceReport.reports(snapshots: snapshots, home: home)
+        if json {
+            print(DeviceReport.json(reports))
+        } else if reports.isEmpty {
+            print("No devices: the event log has none and \(devices.devicesDirectory) defines none.")
+        } else {
+            print(Self.table(reports, time: TimeText()), terminator: "")
+        }
+    }
+
+    static func table(_ reports: [DeviceReport], time: TimeText) -> String {
+        let showsNames = reports.contains { $0.name != nil }
+        var table = TextTable(header: ["DEVICE"] + (showsNames ? ["NAME"] : []) + ["PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
+        for report in reports {
+            let sensors = report.sensors.map { sensor in
+                let value = sensor.value.map { value in sensor.unit.map { "\(value) \($0)" } ?? value }
+                return "\(sensor.name) \(value ?? "–")"
+            }
+            let actuators = report.actuators.map { "\($0.name) \($0.state ?? "–")" }
+            table.rows.append(
+                [report.id] + (showsNames ? [report.name ?? "–"] : []) + [
+                    presence(of: report, time: time),
+                    report.lastSeen.map(time.ago) ?? "never",
+                    sensors.isEmpty ? "–" : sensors.joined(separator: ", "),
+                    actuators.isEmpty ? "–" : actuators.joined(separator: ", "),
+                ])
+        }
+        return table.rendered()
+    }
+
+    /// `online for 3 h`, `offline since 21:04`: how long a device has been
+    /// up, and since when it has been down.
+    static func presence(of report: DeviceReport, time: TimeText) -> String {
+        guard let since = report.presenceSince else { return report.presence }
+        if report.presence == "online" { return "online for \(time.elapsed(since: since))" }
+        return "\(report.presence) since \(time.shortMoment(since))"
+    }
+}

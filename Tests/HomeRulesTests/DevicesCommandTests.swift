@@ -1,0 +1,151 @@
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("homerules devices")
+struct DevicesCommandTests {
+    /// The cells of a table line: columns are two or more spaces apart.
+    private func cells(_ line: Substring) -> [String] {
+        line.replacing(/\ {2,}/, with: "\t").split(separator: "\t").map(String.init)
+    }
+
+    @Test func theTableShowsEveryDeviceDefinedOrHeardOf() async throws {
+        let home = try await CLILogHome()
+        let result = try home.homerules(["devices"])
+        #expect(result.status == 0)
+        #expect(result.stderr == "")
+        let lines = result.stdout.split(separator: "\n")
+        try #require(lines.count == 5)
+        #expect(cells(lines[0]) == ["DEVICE", "NAME", "PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
+        // Defined in devices/ but never heard of.
+        #expect(cells(lines[1]) == ["bedroom-sensor", "Bedroom sensor", "unknown", "never", "temperature –, humidity –, battery –", "–"])
+        let deskPlug = cells(lines[2])
+        #expect(deskPlug.count == 6)
+        #expect(deskPlug.first == "desk-plug")
+        #expect(deskPlug.dropFirst().first == "Desk plug")
+        #expect(deskPlug.dropFirst(2).first == "offline since 2025-03-01 21:05")
+        #expect(deskPlug.dropFirst(3).first?.hasSuffix(" ago") == true)
+        #expect(Array(deskPlug.suffix(2)) == ["power 12.5 W", "relay off"])
+        // Heard of, but defined in no file: no name, no units.
+        #expect(cells(lines[3]) == ["garage-node", "–", "unknown", "2 min ago", "door open", "–"])
+        #expect(cells(lines[4]) == ["livingroom-node", "Living room ESP8266", "online for 3 h", "5 min ago", "temperature 29.5 °C", "led on"])
+        #expect(!result.stdout.contains(" \n"))
+    }
+
+    @Test func jsonIsAnArrayWithTheSameKeysForEveryDevice() async throws {
+        let home = try await CLILogHome()
+        let result = try home.homerules(["devices", "--json"])
+        #expect(result.status == 0)
+        let devices = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(devices.map { $0["id"] as? String } == ["bedroom-sensor", "desk-plug", "garage-node", "livingroom-node"])
+        let keys: Set = ["id", "name", "room", "presence", "presenceSince", "lastSeen", "sensors", "actuators"]
+        for device in devices { #expect(Set(device.keys) == keys) }
+
+        let bedroom = devices[0]
+        #expect(bedroom["presence"] as? String == "unknown")
+        #expect(bedroom["lastSeen"] is NSNull)
+        let bedroomSensors = try #require(bedroom["sensors"] as? [[String: Any]])
+        #expect(bedroomSensors.map { $0["name"] as? String } == ["temperature", "humidity", "battery"])
+        #expect(bedroomSensors.allSatisfy { $0["value"] is NSNull && $0["updatedAt"] is NSNull })
+
+        let deskPlug = devices[1]
+        #expect(deskPlug["name"] as? String == "Desk plug")
+        #expect(deskPlug["room"] as? String == "office")
+        #expect(deskPlug["presence"] as? String == "offline")
+        #expect(deskPlug["presenceSince"] as? String == "2025-03-01T21:05:20.000Z")
+        let relay = try #require((deskPlug["actuators"] as? [[String: Any]])?.first)
+        #expect(relay["name"] as? String == "relay")
+        #expect(relay["state"] as? String == "off")
+        #expect(Set(relay.keys) == ["name", "state", "updatedAt"])
+
+        let livingroom = devices[3]
+        let temperature = try #require((livingroom["sensors"] as? [[String: Any]])?.first)
+        #expect(temperature["value"] as? String == "29.5")
+        #expect(temperature["unit"] as? String == "°C")
+        #expect(Set(temperature.keys) == ["name", "value", "unit", "updatedAt"])
+        let since = try Date((livingroom["presenceSince"] as? String) ?? "", strategy: .iso8601)
+        #expect(abs(since.timeIntervalSince(home.now.addingTimeInterval(-3 * 3600))) < 0.01)
+
+        let garage = devices[2]
+        #expect(garage["name"] is NSNull)
+        #expect(garage["presence"] as? String == "unknown")
+    }
+
+    @Test func withoutDefinitionsTheLogAloneIsShown() async throws {
+        let home = try await CLILogHome()
+        let result = try home.homerules(["devices", "--devices", "no-such-directory"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(cells(lines[0]) == ["DEVICE", "PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
+        #expect(lines.dropFirst().map { cells($0)[0] } == ["desk-plug", "garage-node", "livingroom-node"])
+        #expect(cells(lines[3]) == ["livingroom-node", "online for 3 h", "5 min ago", "temperature 29.5", "led on"])
+    }
+
+    @Test func aDeviceThatWentOfflineTodayShowsTheClockTime() async throws {
+        let directory = try TemporaryDirectory()
+        let now = Date()
+        let offline = now.addingTimeInterval(-120)
+        try await CLILogHome.write(to: directory.file("homerules.sqlite").path) { writer in
+            await writer.update(.presence(device: "node", state: "offline", since: offline))
+            await writer.update(.seen(device: "node", at: offline))
+        }
+        let result = try CLILogHome.homerules(["devices"], in: directory.path)
+        #expect(result.status == 0)
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let parts = utc.dateComponents([.year, .month, .day, .hour, .minute], from: offline)
+        var expected = String(format: "%02d:%02d", parts.hour!, parts.minute!)
+        if !utc.isDate(offline, inSameDayAs: now) {
+            expected = String(format: "%04d-%02d-%02d ", parts.year!, parts.month!, parts.day!) + expected
+        }
+        #expect(result.stdout.split(separator: "\n").last.map(cells) == ["node", "offline since \(expected)", "2 min ago", "–", "–"])
+    }
+
+    @Test func anEmptyLogAndNoDefinitionsSaySo() async throws {
+        let directory = try TemporaryDirectory()
+        try await CLILogHome.write(to: directory.file("homerules.sqlite").path) { _ in }
+        let result = try CLILogHome.homerules(["devices"], in: directory.path)
+        #expect(result.status == 0)
+        #expect(result.stdout == "No devices: the event log has none and devices defines none.\n")
+        #expect(try CLILogHome.homerules(["devices", "--json"], in: directory.path).stdout == "[]\n")
+    }
+
+    @Test func aMissingDatabaseIsAClearErrorWithExitStatus1() throws {
+        let directory = try TemporaryDirectory()
+        let result = try CLILogHome.homerules(["devices", "--database", "nowhere/homerules.sqlite"], in: directory.path)
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr == "error: nowhere/homerules.sqlite: no such database (has `homerules serve` run here?)\n")
+    }
+
+    @Test func aFileThatIsNotAnEventLogIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        try "hello\n".write(to: directory.file("notes.txt"), atomically: true, encoding: .utf8)
+        let result = try CLILogHome.homerules(["devices", "--database", "notes.txt"], in: directory.path)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: "))
+        #expect(result.stderr.contains("not a database") || result.stderr.contains("not a HomeRules event log"))
+    }
+
+    @Test func aBrokenDeviceFileIsReportedWithItsLocation() async throws {
+        let home = try await CLILogHome()
+        try "id: broken\nsensors:\n  t: { topic: a/b, type: nmuber }\n"
+            .write(to: home.directory.file("devices/broken.yaml"), atomically: true, encoding: .utf8)
+        let result = try home.homerules(["devices"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("devices/broken.yaml:3:"))
+    }
+}
+
+extension DevicesCommandTests {
+    @Test func jsonTimesAreTheStoredMillisecond() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("homerules.sqlite").path
+        // .831 has no exact binary form: read back, it is .830999…
+        let seen = Date(timeIntervalSince1970: 1_795_743_591.831)
+        try await CLILogHome.write(to: path) { writer in await writer.update(.seen(device: "node", at: seen)) }
+        let result = try CLILogHome.homerules(["devices", "--json"], in: directory.path)
+        #expect(result.stdout.contains("\"lastSeen\":\"2026-11-27T01:39:51.831Z\""))
+    }
+}
