@@ -28,7 +28,10 @@ extension Event {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timeFormat))
+            // The formatter truncates; a time read back from SQLite as
+            // .830999… must print as .831, so round to the millisecond first.
+            let rounded = Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000 + 0.000_000_1)
+            try container.encode(rounded.formatted(timeFormat))
         }
         return encoder
     }()

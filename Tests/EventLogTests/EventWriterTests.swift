@@ -90,7 +90,7 @@ struct EventWriterTests {
                 connection.execute("COMMIT")
                 """, directory.file("homerules.sqlite").path])
             defer { locker.stop() }
-            #expect(locker.waitForOutput { $0.contains("locked") })
+            #expect(await locker.waitForOutput { $0.contains("locked") })
             await writer.record(Event(time: start, kind: .error, detail: "written after the lock is gone"))
             #expect(try await waitFor(timeout: .seconds(15)) { try database.events(EventFilter()).count == 1 })
             #expect(await writer.failedEntries == 0)

@@ -99,11 +99,11 @@ final class CLILogHome: Sendable {
 
     /// Runs `homerules` in the home's directory, in UTC so that clock
     /// times are known.
-    func homerules(_ arguments: [String]) throws -> ProcessResult {
-        try CLILogHome.homerules(arguments, in: directory.path)
+    func homerules(_ arguments: [String]) async throws -> ProcessResult {
+        try await CLILogHome.homerules(arguments, in: directory.path)
     }
 
-    static func homerules(_ arguments: [String], in directory: String) throws -> ProcessResult {
-        try run("/bin/sh", ["-c", "cd \"$0\" && TZ=UTC exec \"$@\"", directory, HomeRulesBinary.path] + arguments)
+    static func homerules(_ arguments: [String], in directory: String) async throws -> ProcessResult {
+        try await run("/bin/sh", ["-c", "cd \"$0\" && TZ=UTC exec \"$@\"", directory, HomeRulesBinary.path] + arguments)
     }
 }

@@ -6,14 +6,8 @@ import Testing
 /// The CLI reads the log while the daemon's writer keeps writing (WAL).
 @Suite("homerules devices, events and why beside a running writer")
 struct CLILogWhileWritingTests {
-    /// Runs the binary on a thread of its own, so that the writer's tasks
-    /// keep the cooperative pool while the test waits for the process.
     private func homerules(_ arguments: [String], in directory: String) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try CLILogHome.homerules(arguments, in: directory) })
-            }
-        }
+        try await CLILogHome.homerules(arguments, in: directory)
     }
 
     @Test func readersSeeAGrowingConsistentLogWhileTheWriterWrites() async throws {

@@ -44,33 +44,12 @@ final class CLIMQTTHarness: Sendable {
     }
 
     /// What a finished `homerules` printed, and its exit status.
-    struct Result: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = ProcessResult
 
-    struct TimedOut: Error, CustomStringConvertible {
-        var arguments: [String]
-        var description: String { "homerules \(arguments.joined(separator: " ")) did not finish in time" }
-    }
-
-    /// Runs `homerules` in the directory to completion, killing it after
-    /// `timeout`. It writes to files and is polled, so that no thread blocks
-    /// on it: blocked dispatch threads would starve the tasks that play the
-    /// devices the command talks to.
+    /// Runs `homerules` in the directory to completion, killing it after `timeout`.
     func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> Result {
-        let name = "run-\(UUID().uuidString.prefix(8))"
-        let (stdout, stderr) = (directory.file(name + ".out"), directory.file(name + ".err"))
-        let process = try BackgroundProcess(
-            "/bin/sh", ["-c", "cd \"$0\" && exec \"$@\" >\"\(stdout.path)\" 2>\"\(stderr.path)\"", directory.path, HomeRulesBinary.path]
-                + arguments)
-        guard await Self.eventually(timeout: timeout, { !process.process.isRunning }) else {
-            process.kill9()
-            throw TimedOut(arguments: arguments)
-        }
-        let read = { (url: URL) in (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
-        return Result(status: process.process.terminationStatus, stdout: read(stdout), stderr: read(stderr))
+        let seconds = TimeInterval(timeout.components.seconds)
+        return try await HomeRulesBinary.run(arguments, in: directory.path, timeout: seconds)
     }
 
     /// Starts a long-running `homerules` command in the directory.

@@ -12,7 +12,7 @@ import Testing
 struct DaemonPeerTests {
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func externalBrokerRestartRestoresPresenceThenRetainedMessagesCorrectIt() async throws {
-        let mosquitto = try MosquittoBroker()
+        let mosquitto = try await MosquittoBroker.start()
         let directory = try TemporaryDirectory()
         let first = try await DaemonHarness.start(
             devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port)
@@ -53,7 +53,7 @@ struct DaemonPeerTests {
         defer { device.stop() }
 
         // The sketch sends 25 then 29.5; the rule answers with the LED command, which it echoes.
-        #expect(device.waitForOutput(timeout: 15) { $0.contains("command on") })
+        #expect(await device.waitForOutput(timeout: 15) { $0.contains("command on") })
         let events = try await harness.waitForEvents { events in
             events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
         }

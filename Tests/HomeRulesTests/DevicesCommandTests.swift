@@ -12,7 +12,7 @@ struct DevicesCommandTests {
 
     @Test func theTableShowsEveryDeviceDefinedOrHeardOf() async throws {
         let home = try await CLILogHome()
-        let result = try home.homerules(["devices"])
+        let result = try await home.homerules(["devices"])
         #expect(result.status == 0)
         #expect(result.stderr == "")
         let lines = result.stdout.split(separator: "\n")
@@ -35,7 +35,7 @@ struct DevicesCommandTests {
 
     @Test func jsonIsAnArrayWithTheSameKeysForEveryDevice() async throws {
         let home = try await CLILogHome()
-        let result = try home.homerules(["devices", "--json"])
+        let result = try await home.homerules(["devices", "--json"])
         #expect(result.status == 0)
         let devices = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(devices.map { $0["id"] as? String } == ["bedroom-sensor", "desk-plug", "garage-node", "livingroom-node"])
@@ -74,7 +74,7 @@ struct DevicesCommandTests {
 
     @Test func withoutDefinitionsTheLogAloneIsShown() async throws {
         let home = try await CLILogHome()
-        let result = try home.homerules(["devices", "--devices", "no-such-directory"])
+        let result = try await home.homerules(["devices", "--devices", "no-such-directory"])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n")
         #expect(cells(lines[0]) == ["DEVICE", "PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
@@ -90,7 +90,7 @@ struct DevicesCommandTests {
             await writer.update(.presence(device: "node", state: "offline", since: offline))
             await writer.update(.seen(device: "node", at: offline))
         }
-        let result = try CLILogHome.homerules(["devices"], in: directory.path)
+        let result = try await CLILogHome.homerules(["devices"], in: directory.path)
         #expect(result.status == 0)
         var utc = Calendar(identifier: .gregorian)
         utc.timeZone = TimeZone(identifier: "UTC")!
@@ -105,24 +105,24 @@ struct DevicesCommandTests {
     @Test func anEmptyLogAndNoDefinitionsSaySo() async throws {
         let directory = try TemporaryDirectory()
         try await CLILogHome.write(to: directory.file("homerules.sqlite").path) { _ in }
-        let result = try CLILogHome.homerules(["devices"], in: directory.path)
+        let result = try await CLILogHome.homerules(["devices"], in: directory.path)
         #expect(result.status == 0)
         #expect(result.stdout == "No devices: the event log has none and devices defines none.\n")
-        #expect(try CLILogHome.homerules(["devices", "--json"], in: directory.path).stdout == "[]\n")
+        #expect(try await CLILogHome.homerules(["devices", "--json"], in: directory.path).stdout == "[]\n")
     }
 
-    @Test func aMissingDatabaseIsAClearErrorWithExitStatus1() throws {
+    @Test func aMissingDatabaseIsAClearErrorWithExitStatus1() async throws {
         let directory = try TemporaryDirectory()
-        let result = try CLILogHome.homerules(["devices", "--database", "nowhere/homerules.sqlite"], in: directory.path)
+        let result = try await CLILogHome.homerules(["devices", "--database", "nowhere/homerules.sqlite"], in: directory.path)
         #expect(result.status == 1)
         #expect(result.stdout == "")
         #expect(result.stderr == "error: nowhere/homerules.sqlite: no such database (has `homerules serve` run here?)\n")
     }
 
-    @Test func aFileThatIsNotAnEventLogIsRefused() throws {
+    @Test func aFileThatIsNotAnEventLogIsRefused() async throws {
         let directory = try TemporaryDirectory()
         try "hello\n".write(to: directory.file("notes.txt"), atomically: true, encoding: .utf8)
-        let result = try CLILogHome.homerules(["devices", "--database", "notes.txt"], in: directory.path)
+        let result = try await CLILogHome.homerules(["devices", "--database", "notes.txt"], in: directory.path)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("error: "))
         #expect(result.stderr.contains("not a database") || result.stderr.contains("not a HomeRules event log"))
@@ -132,7 +132,7 @@ struct DevicesCommandTests {
         let home = try await CLILogHome()
         try "id: broken\nsensors:\n  t: { topic: a/b, type: nmuber }\n"
             .write(to: home.directory.file("devices/broken.yaml"), atomically: true, encoding: .utf8)
-        let result = try home.homerules(["devices"])
+        let result = try await home.homerules(["devices"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("devices/broken.yaml:3:"))
     }
@@ -145,7 +145,7 @@ extension DevicesCommandTests {
         // .831 has no exact binary form: read back, it is .830999…
         let seen = Date(timeIntervalSince1970: 1_795_743_591.831)
         try await CLILogHome.write(to: path) { writer in await writer.update(.seen(device: "node", at: seen)) }
-        let result = try CLILogHome.homerules(["devices", "--json"], in: directory.path)
+        let result = try await CLILogHome.homerules(["devices", "--json"], in: directory.path)
         #expect(result.stdout.contains("\"lastSeen\":\"2026-11-27T01:39:51.831Z\""))
     }
 }

@@ -42,10 +42,10 @@ struct ServeCommandTests {
             """)
     }
 
-    @Test func aBrokenSettingsFileStopsServeWithItsErrors() throws {
+    @Test func aBrokenSettingsFileStopsServeWithItsErrors() async throws {
         let directory = try TemporaryDirectory()
         try "max_connections: -3\n".write(to: directory.file("homerules.yaml"), atomically: true, encoding: .utf8)
-        let result = try HomeRulesBinary.run(["serve", "--config", "homerules.yaml"], in: directory.path)
+        let result = try await HomeRulesBinary.run(["serve", "--config", "homerules.yaml"], in: directory.path)
         #expect(result.status == 1)
         #expect(result.stderr.contains("homerules.yaml:1:18: error: expected a whole number"))
     }
@@ -60,16 +60,16 @@ struct ServeCommandTests {
 
         let serve = try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --config homerules.yaml", directory.path, HomeRulesBinary.path])
         defer { serve.stop() }
-        #expect(serve.waitForOutput { $0.contains("serving 1 device") })
+        #expect(await serve.waitForOutput { $0.contains("serving 1 device") })
         let port = try #require(Self.port(in: serve.output))
         let watcher = try await TestDevice.connect(id: "watcher", port: port)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "online" }
 
         kill(serve.process.processIdentifier, SIGHUP)
-        #expect(serve.waitForOutput { $0.contains("(SIGHUP)") })
+        #expect(await serve.waitForOutput { $0.contains("(SIGHUP)") })
 
         kill(serve.process.processIdentifier, SIGTERM)
-        #expect(serve.waitForExit(timeout: 10) == 0)
+        #expect(await serve.waitForExit(timeout: 10) == 0)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "offline" }
         let events = try EventDatabase.openReadOnly(path: directory.file("homerules.sqlite").path).events(EventFilter())
         #expect(events.filter { $0.kind == .reload }.compactMap(\.detail).map { $0.components(separatedBy: ":")[0] } == ["start", "SIGHUP"])

@@ -177,7 +177,7 @@ struct SimulateCommandTests {
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func withMosquittoSetIsConfirmedAndKilledDevicesGoOffline() async throws {
         _ = try Peers.require("mosquitto")
-        let mosquitto = try MosquittoBroker()
+        let mosquitto = try await MosquittoBroker.start()
         let harness = try await CLIMQTTHarness(devices: Self.devices, port: mosquitto.port)
         let simulator = try await Self.startSimulator(harness, url: mosquitto.url)
         let recorder = try await harness.recorder()

@@ -7,7 +7,7 @@ import Testing
 struct WhyCommandTests {
     @Test func anActuatorsStateIsExplainedByItsChainOfCauses() async throws {
         let home = try await CLILogHome()
-        let result = try home.homerules(["why", "livingroom-node.led"])
+        let result = try await home.homerules(["why", "livingroom-node.led"])
         #expect(result.status == 0)
         #expect(result.stderr == "")
         #expect(result.stdout == """
@@ -21,7 +21,7 @@ struct WhyCommandTests {
 
     @Test func aRulesLatestDecisionsComeWithReasonsCausesAndActions() async throws {
         let home = try await CLILogHome()
-        let result = try home.homerules(["why", "hot-room-led"])
+        let result = try await home.homerules(["why", "hot-room-led"])
         #expect(result.status == 0)
         #expect(result.stdout == """
             Rule hot-room-led, its latest 3 decisions, newest last:
@@ -34,14 +34,14 @@ struct WhyCommandTests {
                                           then set livingroom-node.led on
 
             """)
-        let latest = try home.homerules(["why", "hot-room-led", "--limit", "1"])
+        let latest = try await home.homerules(["why", "hot-room-led", "--limit", "1"])
         #expect(latest.stdout.hasPrefix("Rule hot-room-led, its latest decision:\n2025-03-01 21:04:10  fired "))
         #expect(!latest.stdout.contains("skipped"))
     }
 
     @Test func aRuleStartedByAPresenceChangeSaysSo() async throws {
         let home = try await CLILogHome()
-        let result = try home.homerules(["why", "device-offline"])
+        let result = try await home.homerules(["why", "device-offline"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("fired    desk-plug went offline\n"))
         #expect(result.stdout.contains("when desk-plug went offline at 2025-03-01 21:05:20 (announced 'Offline' on tele/desk-plug/LWT)\n"))
@@ -70,7 +70,7 @@ struct WhyCommandTests {
 
     @Test func otherwiseRunsTimeTriggersAndPurgedCausesReadRight() async throws {
         let (home, purgedMessage) = try await eveningHome()
-        let led = try home.homerules(["why", "livingroom-node.led"])
+        let led = try await home.homerules(["why", "livingroom-node.led"])
         #expect(led.status == 0)
         #expect(led.stdout.hasSuffix("""
             livingroom-node.led was set off at 2025-03-02 21:03:41 by rule hot-room-led,
@@ -78,14 +78,14 @@ struct WhyCommandTests {
               after an earlier event that is no longer in the log.
 
             """))
-        let plug = try home.homerules(["why", "desk-plug.relay"])
+        let plug = try await home.homerules(["why", "desk-plug.relay"])
         #expect(plug.stdout == """
             desk-plug.relay is off (reported at 2025-03-01 21:05:20).
             desk-plug.relay was set off at 2025-03-02 22:03:40 by rule desk-off-at-night,
               which fired because it is 23:00 on a work day.
 
             """)
-        let rule = try home.homerules(["why", "hot-room-led", "--limit", "1"])
+        let rule = try await home.homerules(["why", "hot-room-led", "--limit", "1"])
         #expect(rule.stdout.contains("fired    otherwise: temperature 26 is below 27\n"))
         #expect(rule.stdout.contains("after an earlier event (#\(purgedMessage)) that is no longer in the log\n"))
         #expect(rule.stdout.contains("then set livingroom-node.led off\n"))
@@ -93,7 +93,7 @@ struct WhyCommandTests {
 
     @Test func aNameWithADotIsARuleWhenARuleHasThatID() async throws {
         let home = try await eveningHome().home
-        let result = try home.homerules(["why", "night.lights"])
+        let result = try await home.homerules(["why", "night.lights"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("Rule night.lights, its latest decision:\n"))
         #expect(result.stdout.contains("skipped  it is not dark yet"))
@@ -103,7 +103,7 @@ struct WhyCommandTests {
         let home = try await CLILogHome()
         try FileManager.default.removeItem(atPath: home.databasePath)
         try await CLILogHome.write(to: home.databasePath) { _ in }
-        let result = try home.homerules(["why", "livingroom-node.led"])
+        let result = try await home.homerules(["why", "livingroom-node.led"])
         #expect(result.status == 0)
         #expect(result.stdout == """
             livingroom-node.led has not reported a state yet.
@@ -114,37 +114,37 @@ struct WhyCommandTests {
 
     @Test func unknownNamesAreClearErrorsWithExitStatus1() async throws {
         let home = try await CLILogHome()
-        let typo = try home.homerules(["why", "livingroom-node.lde"])
+        let typo = try await home.homerules(["why", "livingroom-node.lde"])
         #expect(typo.status == 1)
         #expect(typo.stdout == "")
         #expect(typo.stderr == "error: unknown actuator 'livingroom-node.lde': no event in homerules.sqlite names it and device livingroom-node has only livingroom-node.led\n")
 
-        let device = try home.homerules(["why", "attic.lamp"])
+        let device = try await home.homerules(["why", "attic.lamp"])
         #expect(device.status == 1)
         #expect(device.stderr == "error: unknown actuator 'attic.lamp': no event in homerules.sqlite names it and no file in devices defines a device 'attic'\n")
 
-        let rule = try home.homerules(["why", "cold-room"])
+        let rule = try await home.homerules(["why", "cold-room"])
         #expect(rule.status == 1)
         #expect(rule.stderr == "error: unknown rule 'cold-room': no event in homerules.sqlite names it\n")
 
-        let deviceAsRule = try home.homerules(["why", "livingroom-node"])
+        let deviceAsRule = try await home.homerules(["why", "livingroom-node"])
         #expect(deviceAsRule.status == 1)
         #expect(deviceAsRule.stderr.contains("to ask about an actuator, name it as DEVICE.ACTUATOR, such as livingroom-node.led"))
     }
 
     @Test func withoutDefinitionsTheLogAloneDecides() async throws {
         let home = try await CLILogHome()
-        let known = try home.homerules(["why", "livingroom-node.led", "--devices", "elsewhere"])
+        let known = try await home.homerules(["why", "livingroom-node.led", "--devices", "elsewhere"])
         #expect(known.status == 0)
         #expect(known.stdout.contains("was set on at 2025-03-01 21:04:10 by rule hot-room-led"))
         // Defined in devices/, but with no definitions and nothing in the log it is unknown.
-        let result = try home.homerules(["why", "bedroom-sensor.light", "--devices", "elsewhere"])
+        let result = try await home.homerules(["why", "bedroom-sensor.light", "--devices", "elsewhere"])
         #expect(result.status == 1)
     }
 
-    @Test func aMissingDatabaseIsAClearErrorWithExitStatus1() throws {
+    @Test func aMissingDatabaseIsAClearErrorWithExitStatus1() async throws {
         let directory = try TemporaryDirectory()
-        let result = try CLILogHome.homerules(["why", "hot-room-led", "--database", "missing.sqlite"], in: directory.path)
+        let result = try await CLILogHome.homerules(["why", "hot-room-led", "--database", "missing.sqlite"], in: directory.path)
         #expect(result.status == 1)
         #expect(result.stderr == "error: missing.sqlite: no such database (has `homerules serve` run here?)\n")
     }

@@ -78,8 +78,9 @@ struct ConnectTests {
 
     @Test func keepAliveIsEnforcedAtOneAndAHalfTimes() async throws {
         try await withBroker { _, port in
-            let (client, _) = try await RawClient.connected(to: port, clientID: "sleepy", keepAlive: 1)
+            // Timed from before CONNECT: the broker's clock cannot start earlier.
             let start = ContinuousClock.now
+            let (client, _) = try await RawClient.connected(to: port, clientID: "sleepy", keepAlive: 1)
             #expect(await client.waitForClose(timeout: .seconds(5)))
             let elapsed = ContinuousClock.now - start
             #expect(elapsed >= .milliseconds(1400))
@@ -88,9 +89,10 @@ struct ConnectTests {
 
     @Test func pingsKeepAConnectionAlive() async throws {
         try await withBroker { _, port in
-            let (client, _) = try await RawClient.connected(to: port, clientID: "awake", keepAlive: 1)
-            for _ in 0..<4 {
-                try await Task.sleep(for: .milliseconds(600))
+            // Keepalive 2 s allows 3 s of silence: pings every 0.5 s leave room for a busy machine.
+            let (client, _) = try await RawClient.connected(to: port, clientID: "awake", keepAlive: 2)
+            for _ in 0..<8 {
+                try await Task.sleep(for: .milliseconds(500))
                 try await client.send(.pingreq)
                 #expect(try await client.next() == .pingresp)
             }

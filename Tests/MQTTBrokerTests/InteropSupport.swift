@@ -20,7 +20,7 @@ struct InteropBroker {
         var configuration = BrokerConfiguration(
             listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil)
         configure(&configuration)
-        let broker = MQTTBroker(configuration: configuration)
+        let broker = MQTTBroker(configuration: configuration, logger: quietLogger)
         try await broker.start()
         guard let port = broker.boundAddresses.first?.port else {
             await broker.shutdown()
@@ -96,15 +96,6 @@ func interopWait(_ timeout: Duration = .seconds(15), _ condition: () async throw
     return try await condition()
 }
 
-/// Runs blocking work (a peer run to completion) on a thread of its own.
-/// Not on Dispatch's global queues: they, like the cooperative pool, have
-/// about as many threads as cores, and a few blocked ones stall every test.
-func interopOffload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
-
 extension BackgroundProcess {
     /// The output's non-empty lines.
     var interopLines: [String] {
@@ -159,7 +150,7 @@ struct InteropMosquitto {
     func runPublisher(_ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
         let executable = publisher
         let full = ["-h", "127.0.0.1", "-p", "\(port)"] + arguments
-        return try await interopOffload { try run(executable, full, timeout: 30, stdin: stdin) }
+        return try await run(executable, full, timeout: 30, stdin: stdin)
     }
 
     /// Starts mosquitto_sub printing each message in `format`; `-W` bounds

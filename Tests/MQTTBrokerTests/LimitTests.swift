@@ -125,9 +125,11 @@ struct LimitTests {
             let (client, _) = try await RawClient.connected(to: port, clientID: "dashboard")
             _ = try await client.subscribe("$SYS/broker/#")
             var latest: [String: String] = [:]
-            for _ in 0..<200 where latest["$SYS/broker/clients/connected"] != "1" {
+            let wanted = ["$SYS/broker/version", "$SYS/broker/uptime"]
+            for _ in 0..<500 {
                 let message = try await client.nextPublish()
                 latest[message.topic] = message.payload.string
+                if latest["$SYS/broker/clients/connected"] == "1" && wanted.allSatisfy({ latest[$0] != nil }) { break }
             }
             #expect(latest["$SYS/broker/version"]?.hasPrefix("homerules version ") == true)
             #expect(latest["$SYS/broker/uptime"]?.hasSuffix(" seconds") == true)

@@ -53,8 +53,8 @@ struct WillTests {
         try await withBroker { _, port in
             let (watcher, _) = try await RawClient.connected(to: port, clientID: "watcher")
             _ = try await watcher.subscribe("home/#")
-            let (device, _) = try await RawClient.connected(to: port, clientID: "node", keepAlive: 1, will: will)
             let start = ContinuousClock.now
+            let (device, _) = try await RawClient.connected(to: port, clientID: "node", keepAlive: 1, will: will)
             #expect(try await watcher.nextPublish(timeout: .seconds(5)).payload.string == "offline")
             #expect(ContinuousClock.now - start >= .milliseconds(1400))
             #expect(await device.waitForClose())

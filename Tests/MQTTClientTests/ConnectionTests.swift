@@ -10,18 +10,18 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func connectsAndDisconnectsTwice() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try MQTTClient(configuration: .local(port: broker.port, clientID: "lamp"))
         let events = EventRecorder(client)
 
         let result = try await client.connect()
         #expect(result.sessionPresent == false)
-        try broker.waitForLog("New client connected from 127.0.0.1")
+        try await broker.waitForLog("New client connected from 127.0.0.1")
         try await events.waitFor("connected") { $0 == .connected(sessionPresent: false) }
 
         await client.disconnect()
         await client.disconnect()
-        try broker.waitForLog("Received DISCONNECT from lamp")
+        try await broker.waitForLog("Received DISCONNECT from lamp")
         try await events.waitFor("disconnected") { $0 == .disconnected(nil) }
         await #expect(throws: MQTTClientError.notConnected) {
             try await client.publish(topic: "a", payload: "after disconnect")
@@ -36,9 +36,9 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func speaksMQTT31() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient(clientID: "old-device") { $0.protocolVersion = .v3_1 }
-        try broker.waitForLog("as old-device (p1")
+        try await broker.waitForLog("as old-device (p1")
         let collector = MessageCollector()
         _ = try await client.subscribe("legacy/#", qos: .atLeastOnce, handler: collector.handler)
         try await client.publish(topic: "legacy/x", payload: "3.1", qos: .atLeastOnce)
@@ -51,8 +51,8 @@ import Testing
         let mosquittoPasswd = try Peers.require("mosquitto_passwd")
         let directory = try TemporaryDirectory()
         let passwords = directory.file("passwords").path
-        try run(mosquittoPasswd, ["-b", "-c", passwords, "alice", "secret"])
-        let broker = try MosquittoBroker(extraConfig: "allow_anonymous false\npassword_file \(passwords)")
+        try await run(mosquittoPasswd, ["-b", "-c", passwords, "alice", "secret"])
+        let broker = try await MosquittoBroker.start(extraConfig: "allow_anonymous false\npassword_file \(passwords)")
 
         let anonymous = try MQTTClient(configuration: .local(port: broker.port))
         let error = await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) {
@@ -69,7 +69,7 @@ import Testing
 
         let alice = try MQTTClient(configuration: MQTTClientConfiguration(url: "mqtt://alice:secret@127.0.0.1:\(broker.port)"))
         try await alice.connect()
-        try broker.waitForLog("u'alice'")
+        try await broker.waitForLog("u'alice'")
         await alice.disconnect()
     }
 

@@ -10,7 +10,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")), arguments: [QoS.atMostOnce, .atLeastOnce, .exactlyOnce])
     func everyMessageArrivesOnceInOrder(qos: QoS) async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let subscriber = try await broker.connectedClient()
         let publisher = try await broker.connectedClient()
 
@@ -36,7 +36,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func concurrentPublishesShareTheInflightWindow() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let subscriber = try await broker.connectedClient()
         let collector = MessageCollector()
         _ = try await subscriber.subscribe("burst/#", qos: .exactlyOnce, handler: collector.handler)
@@ -62,7 +62,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func overlappingSubscriptionsEachGetTheMessage() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient()
         let everything = MessageCollector()
         let temperatures = MessageCollector()
@@ -98,7 +98,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func retainedMessagesArriveOnSubscribeUntilCleared() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let publisher = try await broker.connectedClient()
         try await publisher.publish(topic: "home/led", payload: "on", qos: .atLeastOnce, retain: true)
         try await publisher.publish(topic: "home/fan", payload: "off", qos: .atLeastOnce, retain: true)
@@ -130,14 +130,14 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func unsubscribedFilterStopsDelivery() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient(clientID: "unsubscriber")
         let collector = MessageCollector()
         let subscription = try await client.subscribe("news/#", qos: .atLeastOnce, handler: collector.handler)
         try await client.publish(topic: "news/a", payload: "1", qos: .atLeastOnce)
         try await collector.waitFor(count: 1)
         try await subscription.unsubscribe()
-        try broker.waitForLog("Received UNSUBSCRIBE from unsubscriber")
+        try await broker.waitForLog("Received UNSUBSCRIBE from unsubscriber")
         try await client.publish(topic: "news/a", payload: "2", qos: .atLeastOnce)
         #expect(try await collector.settle().map(\.payloadString) == ["1"])
         await client.disconnect()
@@ -146,24 +146,24 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func endingTheStreamUnsubscribes() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient(clientID: "reader")
         let reader = Task {
             let subscription = try await client.subscribe("once/#")
             for await message in subscription { return message.payloadString }
             return ""
         }
-        try broker.waitForLog("Received SUBSCRIBE from reader")
+        try await broker.waitForLog("Received SUBSCRIBE from reader")
         try await client.publish(topic: "once/x", payload: "first")
         #expect(try await finished(reader, "the first message") == "first")
-        try broker.waitForLog("Received UNSUBSCRIBE from reader")
+        try await broker.waitForLog("Received UNSUBSCRIBE from reader")
         await client.disconnect()
     }
 
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func aLaggingStreamKeepsTheNewestAndCountsTheDropped() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient()
         let subscription = try await client.subscribe("flood/#", qos: .atLeastOnce, bufferSize: 5)
         for index in 0..<20 {

@@ -14,7 +14,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func willIsPublishedWhenTheConnectionDropsAbruptly() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let watcher = try await broker.connectedClient()
         let wills = MessageCollector()
         _ = try await watcher.subscribe("home/+/status", qos: .atLeastOnce, handler: wills.handler)
@@ -33,14 +33,14 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func willIsNotPublishedAfterDisconnect() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let watcher = try await broker.connectedClient()
         let wills = MessageCollector()
         _ = try await watcher.subscribe("home/+/status", qos: .atLeastOnce, handler: wills.handler)
 
         let node = try await broker.connectedClient(clientID: "polite-node") { $0.will = Self.will }
         await node.disconnect()
-        try broker.waitForLog("Client polite-node disconnected.")
+        try await broker.waitForLog("Client polite-node disconnected.")
         #expect(try await wills.settle(for: .seconds(1)).isEmpty)
         await watcher.disconnect()
     }
@@ -48,7 +48,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func persistentSessionReceivesWhatWasQueuedWhileAway() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let sleeper = try await broker.connectedClient(clientID: "sleeper") { $0.cleanSession = false }
         let subscription = try await sleeper.subscribe("mail/#", qos: .atLeastOnce)
         let inbox = MessageCollector()
@@ -72,7 +72,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func reconnectsAndResubscribesWhenTheBrokerRestarts() async throws {
         _ = try Peers.require("mosquitto")
-        var broker = try MosquittoBroker()
+        var broker = try await MosquittoBroker.start()
         let port = broker.port
         let client = try await broker.connectedClient(clientID: "survivor") {
             $0.reconnect = .exponentialBackoff(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(400))
@@ -89,7 +89,7 @@ import Testing
 
         // Published while the broker is down: waits, then goes first thing.
         let queued = Task { try await client.publish(topic: "restart/during", payload: "during", qos: .atLeastOnce) }
-        broker = try MosquittoBroker(port: port)
+        broker = try await MosquittoBroker.start(port: port)
         try await events.waitFor("the reconnect") { $0 == .connected(sessionPresent: false) }
         try await finished(queued, "the publish made during the outage")
         // The resubscription went before the queued publish, so it came back to us.
@@ -106,7 +106,7 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func lossWithoutReconnectEndsACleanSessionsSubscriptions() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient()
         let subscription = try await client.subscribe("x/#")
         broker.stop()
@@ -124,12 +124,12 @@ import Testing
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func keepalivePingsHoldAnIdleConnection() async throws {
         _ = try Peers.require("mosquitto")
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker.start()
         let client = try await broker.connectedClient(clientID: "idler") { $0.keepAlive = .seconds(1) }
         let events = EventRecorder(client)
         // Mosquitto drops a client silent for 1.5 keepalive intervals.
         try await Task.sleep(for: .seconds(3.5))
-        try broker.waitForLog("Received PINGREQ from idler")
+        try await broker.waitForLog("Received PINGREQ from idler")
         #expect(events.events.isEmpty)
 
         let collector = MessageCollector()

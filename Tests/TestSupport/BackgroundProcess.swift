@@ -25,27 +25,30 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds on the output, up to `timeout` seconds.
-    public func waitForOutput(timeout: TimeInterval = 10, _ condition: (String) -> Bool) -> Bool {
+    public func waitForOutput(timeout: TimeInterval = 10, _ condition: (String) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(output) { return true }
-            usleep(20_000)
+            try? await Task.sleep(for: .milliseconds(20))
         }
         return condition(output)
     }
 
     /// Waits for the process to exit by itself, up to `timeout` seconds.
-    public func waitForExit(timeout: TimeInterval = 10) -> Int32? {
+    public func waitForExit(timeout: TimeInterval = 10) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// SIGTERM, then SIGKILL if it lingers.
+    /// SIGTERM, then SIGKILL if it lingers. Blocks (2 s at most) so that it
+    /// can run in `defer` and `deinit`.
     public func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        if waitForExit(timeout: 5) == nil {
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
@@ -61,18 +64,25 @@ public final class BackgroundProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
+private let processLaunchLock = NSLock()
+
 extension Process {
     /// Starts the process with no signals blocked. A child inherits the
     /// signal mask of the thread that spawns it, and the threads that run
     /// Swift tasks block signals: without this, a peer would ignore the
     /// SIGTERM of `stop()` and linger until SIGKILL.
+    ///
+    /// Launches are serialized: Foundation's `Process.run()` on Linux is not
+    /// safe to call from several threads at once (seen crashing in memcpy).
     func runWithDefaultSignalMask() throws {
-        var unblocked = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&unblocked)
-        pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try run()
+        try processLaunchLock.withLock {
+            var unblocked = sigset_t()
+            var previous = sigset_t()
+            sigemptyset(&unblocked)
+            pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
+            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+            try run()
+        }
     }
 }
 
@@ -131,11 +141,25 @@ public final class MosquittoBroker: @unchecked Sendable {
     public let process: BackgroundProcess
     private let directory: TemporaryDirectory
 
+    /// Starts mosquitto and waits, without blocking a task thread, until it
+    /// accepts connections.
     /// - Parameters:
     ///   - extraConfig: more mosquitto.conf lines.
     ///   - port: the port to listen on, such as that of a broker the test
     ///     stopped and now restarts; a free one when nil.
-    public init(extraConfig: String = "", port: Int? = nil) throws {
+    public static func start(extraConfig: String = "", port: Int? = nil) async throws -> MosquittoBroker {
+        let broker = try MosquittoBroker(extraConfig: extraConfig, port: port)
+        let deadline = Date().addingTimeInterval(10)
+        while !isListening(port: broker.port) {
+            guard Date() < deadline, broker.process.process.isRunning else {
+                throw PeerMissing(name: "mosquitto (did not start: \(broker.process.output))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return broker
+    }
+
+    private init(extraConfig: String, port: Int?) throws {
         let executable = try Peers.require("mosquitto")
         directory = try TemporaryDirectory()
         self.port = try port ?? freeLoopbackPort()
@@ -147,13 +171,6 @@ public final class MosquittoBroker: @unchecked Sendable {
         \(extraConfig)
         """.write(to: config, atomically: true, encoding: .utf8)
         process = try BackgroundProcess(executable, ["-c", config.path, "-v"])
-        let deadline = Date().addingTimeInterval(10)
-        while !isListening(port: self.port) {
-            guard Date() < deadline, process.process.isRunning else {
-                throw PeerMissing(name: "mosquitto (did not start: \(process.output))")
-            }
-            usleep(20_000)
-        }
     }
 
     public var url: String { "mqtt://127.0.0.1:\(port)" }

@@ -27,7 +27,7 @@ public enum Peers {
     /// Whether Python can import paho-mqtt.
     public static let hasPaho: Bool = {
         guard let python = find("python3") else { return false }
-        return (try? run(python, ["-c", "import paho.mqtt.client"], timeout: 20).status) == 0
+        return (try? runBlocking(python, ["-c", "import paho.mqtt.client"], timeout: 20, stdin: nil).status) == 0
     }()
 
     /// Whether a test needing `names` should run: the peers are there, or we
@@ -71,8 +71,23 @@ public struct ProcessTimedOut: Error, CustomStringConvertible {
 }
 
 /// Runs a program to completion, killing it after `timeout` seconds.
+///
+/// The wait happens on a thread of its own: the threads that run Swift
+/// tasks are few (two on the CI machine), and a test blocking one for
+/// seconds starves every other test's connections and timers.
 @discardableResult
-public func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 30, stdin: String? = nil) throws -> ProcessResult {
+public func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 30, stdin: String? = nil) async throws -> ProcessResult {
+    try await offloaded { try runBlocking(executable, arguments, timeout: timeout, stdin: stdin) }
+}
+
+/// Runs blocking work on a thread of its own and awaits its result.
+public func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+private func runBlocking(_ executable: String, _ arguments: [String], timeout: TimeInterval, stdin: String?) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -99,26 +114,29 @@ public func run(_ executable: String, _ arguments: [String], timeout: TimeInterv
     return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
 }
 
-/// Reads a process's stdout and stderr on background threads.
+/// Reads a process's stdout and stderr on threads of their own: not on
+/// Dispatch's global queues, whose few threads (as many as cores) also run
+/// Swift tasks on Linux, so that a read blocked until the child exits
+/// starves every other test.
 final class DrainedOutput: @unchecked Sendable {
-    private let group = DispatchGroup()
+    private let done = DispatchGroup()
     private var outData = Data(), errData = Data()
 
     init(out: Pipe, err: Pipe) {
-        group.enter()
-        DispatchQueue.global().async {
+        done.enter()
+        Thread {
             self.outData = out.fileHandleForReading.readDataToEndOfFile()
-            self.group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
+            self.done.leave()
+        }.start()
+        done.enter()
+        Thread {
             self.errData = err.fileHandleForReading.readDataToEndOfFile()
-            self.group.leave()
-        }
+            self.done.leave()
+        }.start()
     }
 
     func finish() -> (String, String) {
-        group.wait()
+        done.wait()
         return (String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
@@ -139,8 +157,8 @@ public enum HomeRulesBinary {
 
     /// Runs `homerules` with the arguments, in `directory` when given.
     @discardableResult
-    public static func run(_ arguments: [String], in directory: String? = nil, timeout: TimeInterval = 30) throws -> ProcessResult {
-        guard let directory else { return try TestSupport.run(path, arguments, timeout: timeout) }
-        return try TestSupport.run("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", directory, path] + arguments, timeout: timeout)
+    public static func run(_ arguments: [String], in directory: String? = nil, timeout: TimeInterval = 30) async throws -> ProcessResult {
+        guard let directory else { return try await TestSupport.run(path, arguments, timeout: timeout) }
+        return try await TestSupport.run("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", directory, path] + arguments, timeout: timeout)
     }
 }

@@ -130,8 +130,8 @@ extension MosquittoBroker {
     }
 
     /// Waits until the broker's verbose log shows `text`.
-    func waitForLog(_ text: String, timeout: TimeInterval = 10) throws {
-        guard process.waitForOutput(timeout: timeout, { $0.contains(text) }) else {
+    func waitForLog(_ text: String, timeout: TimeInterval = 10) async throws {
+        guard await process.waitForOutput(timeout: timeout, { $0.contains(text) }) else {
             throw TimedOut(what: "mosquitto to log \"\(text)\"")
         }
     }
