@@ -140,7 +140,7 @@ extension CLIMQTTHarness {
 
     /// Sends `signal` to a process and waits for its exit status.
     static func send(_ signal: Int32, to process: BackgroundProcess, timeout: Duration = .seconds(10)) async -> Int32? {
-        kill(process.process.processIdentifier, signal)
+        kill(process.pid, signal)
         guard await eventually(timeout: timeout, { !process.process.isRunning }) else { return nil }
         return process.process.terminationStatus
     }

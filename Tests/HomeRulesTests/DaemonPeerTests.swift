@@ -61,12 +61,12 @@ struct DaemonPeerTests {
         #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
 
         // Frozen (SIGSTOP): no more pings, so the broker gives up after 1.5 × keepalive and publishes the will.
-        kill(device.process.processIdentifier, SIGSTOP)
+        kill(device.pid, SIGSTOP)
         let frozenAt = ContinuousClock.now
         _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
         #expect(ContinuousClock.now - frozenAt < .seconds(5))
         #expect(try harness.database().devices().first?.state.presence == "offline")
-        kill(device.process.processIdentifier, SIGCONT)
+        kill(device.pid, SIGCONT)
         try await harness.stop()
     }
 

@@ -65,10 +65,10 @@ struct ServeCommandTests {
         let watcher = try await TestDevice.connect(id: "watcher", port: port)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "online" }
 
-        kill(serve.process.processIdentifier, SIGHUP)
+        kill(serve.pid, SIGHUP)
         #expect(await serve.waitForOutput { $0.contains("(SIGHUP)") })
 
-        kill(serve.process.processIdentifier, SIGTERM)
+        kill(serve.pid, SIGTERM)
         #expect(await serve.waitForExit(timeout: 10) == 0)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "offline" }
         let events = try EventDatabase.openReadOnly(path: directory.file("homerules.sqlite").path).events(EventFilter())

@@ -180,12 +180,12 @@ struct InteropPeerProcessTests {
     func peersAcceptSIGTERM() async throws {
         let sleeper = try BackgroundProcess("/bin/sleep", ["30"])
         defer { sleeper.kill9() }
-        let status = try String(contentsOfFile: "/proc/\(sleeper.process.processIdentifier)/status", encoding: .utf8)
+        let status = try String(contentsOfFile: "/proc/\(sleeper.pid)/status", encoding: .utf8)
         let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
         #expect(blocked == "SigBlk:\t0000000000000000")
         sleeper.stop()
         #expect(!sleeper.process.isRunning)
-        #expect(sleeper.process.terminationReason == .uncaughtSignal)
+        #expect(sleeper.process.wasKilledBySignal)
         #expect(sleeper.process.terminationStatus == SIGTERM)
     }
 }

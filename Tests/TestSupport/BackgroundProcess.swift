@@ -1,23 +1,28 @@
 import Foundation
 
-/// A long-running peer (a `mosquitto` broker, a `mosquitto_sub`) that a test
-/// starts and must stop; output goes to files so that it never blocks.
-public final class BackgroundProcess: @unchecked Sendable {
-    public let process = Process()
+/// A long-running peer (a `mosquitto` broker, a `mosquitto_sub`, `homerules
+/// serve`) that a test starts and must stop; its output goes to a file so
+/// that it never blocks.
+public final class BackgroundProcess: Sendable {
+    public let process: Subprocess
     public let outputURL: URL
     private let directory: TemporaryDirectory
 
     public init(_ executable: String, _ arguments: [String]) throws {
         directory = try TemporaryDirectory()
         outputURL = directory.url.appendingPathComponent("output.txt")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: outputURL)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.runWithDefaultSignalMask()
+        let output = open(outputURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let input = open("/dev/null", O_RDONLY)
+        guard output >= 0, input >= 0 else { throw POSIXError(.EMFILE) }
+        defer {
+            close(output)
+            close(input)
+        }
+        process = try Subprocess(executable, arguments, stdin: input, stdout: output, stderr: output)
     }
+
+    /// The process id, for signals.
+    public var pid: pid_t { process.pid }
 
     /// Everything the process printed so far, stdout and stderr interleaved.
     public var output: String {
@@ -45,11 +50,11 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// can run in `defer` and `deinit`.
     public func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        process.send(SIGTERM)
         let deadline = Date().addingTimeInterval(2)
         while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.send(SIGKILL)
             process.waitUntilExit()
         }
     }
@@ -57,33 +62,11 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// SIGKILL at once: the peer vanishes without a word, as a crashed device does.
     public func kill9() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 
     deinit { stop() }
-}
-
-private let processLaunchLock = NSLock()
-
-extension Process {
-    /// Starts the process with no signals blocked. A child inherits the
-    /// signal mask of the thread that spawns it, and the threads that run
-    /// Swift tasks block signals: without this, a peer would ignore the
-    /// SIGTERM of `stop()` and linger until SIGKILL.
-    ///
-    /// Launches are serialized: Foundation's `Process.run()` on Linux is not
-    /// safe to call from several threads at once (seen crashing in memcpy).
-    func runWithDefaultSignalMask() throws {
-        try processLaunchLock.withLock {
-            var unblocked = sigset_t()
-            var previous = sigset_t()
-            sigemptyset(&unblocked)
-            pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
-            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-            try run()
-        }
-    }
 }
 
 /// A temporary folder, removed when released.

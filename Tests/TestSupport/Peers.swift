@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Independent programs that tests use to prove interoperability:
 /// `mosquitto`, `mosquitto_pub`, `mosquitto_sub`, and Python with paho-mqtt.
@@ -88,57 +89,45 @@ public func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) a
 }
 
 private func runBlocking(_ executable: String, _ arguments: [String], timeout: TimeInterval, stdin: String?) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    let input = Pipe()
-    process.standardInput = input
-    try process.runWithDefaultSignalMask()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
+    var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
+    guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else { throw POSIXError(.EMFILE) }
+    let child: Subprocess
+    do {
+        child = try Subprocess(executable, arguments, stdin: input[0], stdout: output[1], stderr: errors[1])
+    } catch {
+        (input + output + errors).forEach { close($0) }
+        throw error
+    }
+    [input[0], output[1], errors[1]].forEach { close($0) }
+    if let stdin {
+        _ = stdin.utf8CString.withUnsafeBufferPointer { write(input[1], $0.baseAddress, $0.count - 1) }
+    }
+    close(input[1])
 
-    // Drain both pipes while waiting, so a chatty child never blocks on a full pipe.
-    let collected = DrainedOutput(out: out, err: err)
+    // Both streams are drained while the child runs, so a chatty one never blocks on a full pipe.
+    let drained = Mutex<(out: Data, err: Data)>((Data(), Data()))
+    let done = DispatchGroup()
+    for (descriptor, isError) in [(output[0], false), (errors[0], true)] {
+        done.enter()
+        Thread {
+            let data = readAll(descriptor)
+            close(descriptor)
+            drained.withLock { if isError { $0.err = data } else { $0.out = data } }
+            done.leave()
+        }.start()
+    }
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        process.terminate()
-        process.waitUntilExit()
+    while child.isRunning && Date() < deadline { usleep(5_000) }
+    if child.isRunning {
+        child.send(SIGKILL)
+        child.waitUntilExit()
+        done.wait()
         throw ProcessTimedOut(command: ([executable] + arguments).joined(separator: " "))
     }
-    process.waitUntilExit()
-    let (stdout, stderr) = collected.finish()
-    return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
-}
-
-/// Reads a process's stdout and stderr on threads of their own: not on
-/// Dispatch's global queues, whose few threads (as many as cores) also run
-/// Swift tasks on Linux, so that a read blocked until the child exits
-/// starves every other test.
-final class DrainedOutput: @unchecked Sendable {
-    private let done = DispatchGroup()
-    private var outData = Data(), errData = Data()
-
-    init(out: Pipe, err: Pipe) {
-        done.enter()
-        Thread {
-            self.outData = out.fileHandleForReading.readDataToEndOfFile()
-            self.done.leave()
-        }.start()
-        done.enter()
-        Thread {
-            self.errData = err.fileHandleForReading.readDataToEndOfFile()
-            self.done.leave()
-        }.start()
-    }
-
-    func finish() -> (String, String) {
-        done.wait()
-        return (String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
+    done.wait()
+    let (out, err) = drained.withLock { $0 }
+    return ProcessResult(
+        status: child.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
 }
 
 /// The `homerules` executable built beside the test bundle, for tests of the
