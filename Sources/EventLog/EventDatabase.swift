@@ -36,32 +36,45 @@ public struct EventDatabase: Sendable {
         return EventDatabase(pool: pool, path: path)
     }
 
-    /// Writes entries in one transaction.
+    /// Writes entries in one transaction, with cached statements and dates
+    /// formatted by `EventTime`: GRDB's record encoding is several times
+    /// slower, and this runs for every event.
     func write(_ entries: [LogEntry]) async throws {
         try await pool.write { db in
             for entry in entries {
                 switch entry {
                 case .event(let event):
-                    try event.insert(db)
+                    try db.cachedStatement(sql: """
+                        INSERT INTO event (id, time, kind, device, entity, topic, payload, rule, detail, cause)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [
+                            event.id, EventTime.databaseText(event.time), event.kind.rawValue, event.device, event.entity,
+                            event.topic, event.payload, event.rule, event.detail, event.cause,
+                        ])
                 case .presence(let device, let state, let since):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO deviceState (device, presence, presenceSince) VALUES (?, ?, ?)
                         ON CONFLICT(device) DO UPDATE SET presence = excluded.presence, presenceSince = excluded.presenceSince
-                        """, arguments: [device, state, since])
+                        """).execute(arguments: [device, state, EventTime.databaseText(since)])
                 case .seen(let device, let time):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO deviceState (device, lastSeen) VALUES (?, ?)
                         ON CONFLICT(device) DO UPDATE SET lastSeen = excluded.lastSeen
-                        """, arguments: [device, time])
+                        """).execute(arguments: [device, EventTime.databaseText(time)])
                 case .entity(let record):
-                    try record.upsert(db)
+                    try db.cachedStatement(sql: """
+                        INSERT INTO entityState (device, entity, role, value, updatedAt) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(device, entity, role) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt
+                        """).execute(arguments: [
+                            record.device, record.entity, record.role.rawValue, record.value, EventTime.databaseText(record.updatedAt),
+                        ])
                 case .state(let key, let value, let time):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO daemonState (key, value, updatedAt) VALUES (?, ?, ?)
                         ON CONFLICT(key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt
-                        """, arguments: [key, value, time])
+                        """).execute(arguments: [key, value, EventTime.databaseText(time)])
                 case .purge(let cutoff):
-                    try Event.filter(Column("time") < cutoff).deleteAll(db)
+                    try db.execute(sql: "DELETE FROM event WHERE time < ?", arguments: [EventTime.databaseText(cutoff)])
                 }
             }
         }

@@ -43,7 +43,7 @@ public final class Daemon: Service {
             clientConfiguration.cleanSession = true
             clientConfiguration.will = Will(
                 topic: DaemonConfiguration.statusTopic, payload: ByteBuffer(string: "offline"), qos: .atLeastOnce, retain: true)
-            bus = ExternalBus(client: try MQTTClient(configuration: clientConfiguration, logger: logger))
+            bus = ExternalBus(client: try MQTTClient(configuration: clientConfiguration, logger: logger), logger: logger)
         }
     }
 
@@ -54,14 +54,13 @@ public final class Daemon: Service {
         let database = try EventDatabase.openForWriting(path: configuration.databasePath)
         let writer = try EventWriter(database: database, logger: logger)
         let writerTask = Task { await writer.run() }
-        let publisher = OrderedPublisher(bus: bus, logger: logger)
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingOldest(Self.inputCapacity))
         let now = Date()
 
         let (home, loadErrors) = loadHome()
         let runner = RulesRunner(
             home: home ?? .empty, snapshot: restoreSnapshot(from: database), now: now, timeZone: configuration.timeZone,
-            writer: writer, publisher: publisher, logger: logger)
+            writer: writer, bus: bus, logger: logger)
         await recordLoad(home: home, errors: loadErrors, reason: "start", runner: runner)
 
         let logger = self.logger
@@ -76,12 +75,11 @@ public final class Daemon: Service {
             try await bus.subscribe(to: runner.home.topics)
         } catch {
             await bus.stop()
-            await publisher.finish()
-            await writer.finish()
+            writer.finish()
             await writerTask.value
             throw error
         }
-        publisher.enqueue(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
+        bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
         logger.info("serving \(runner.home.summary); logging to \(configuration.databasePath)")
 
         let background = startBackgroundInputs(continuation)
@@ -118,12 +116,11 @@ public final class Daemon: Service {
         for task in background { task.cancel() }
         ticker.cancel()
         await runner.saveSnapshot(at: Date())
-        publisher.enqueue(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "offline", qos: .atLeastOnce, retain: true))
-        await publisher.finish()
+        bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "offline", qos: .atLeastOnce, retain: true))
         await bus.stop()
-        await writer.finish()
+        writer.finish()
         await writerTask.value
-        let written = await writer.writtenEntries
+        let written = writer.writtenEntries
         logger.info("stopped; \(written) log entries written")
     }
 

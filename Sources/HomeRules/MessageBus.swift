@@ -1,3 +1,4 @@
+import Logging
 import MQTT
 import MQTTBroker
 import MQTTClient
@@ -13,7 +14,9 @@ protocol MessageBus: Sendable {
     func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws
     /// Makes the subscriptions exactly `filters`.
     func subscribe(to filters: Set<String>) async throws
-    func publish(_ message: MQTTMessage) async throws
+    /// Publishes in order without waiting for the broker; failures are logged.
+    func send(_ message: MQTTMessage)
+    /// Sends what is queued, then closes the bus.
     func stop() async
 }
 
@@ -42,11 +45,12 @@ final class EmbeddedBus: MessageBus {
         }
     }
 
-    func publish(_ message: MQTTMessage) async throws {
-        await broker.publish(message)
+    func send(_ message: MQTTMessage) {
+        broker.send(message)
     }
 
     func stop() async {
+        // Messages sent before are routed first: the loop runs its tasks in order.
         await broker.shutdown()
     }
 }
@@ -58,11 +62,13 @@ final class EmbeddedBus: MessageBus {
 /// lets the engine take them as news.
 final class ExternalBus: MessageBus {
     let client: MQTTClient
+    private let publisher: OrderedPublisher
     private let state = Mutex<(handler: (@Sendable (MQTTMessage) -> Void)?, subscription: MQTTHandlerSubscription?)>((nil, nil))
     private let watcher = Mutex<Task<Void, Never>?>(nil)
 
-    init(client: MQTTClient) {
+    init(client: MQTTClient, logger: Logger) {
         self.client = client
+        self.publisher = OrderedPublisher(client: client, logger: logger)
     }
 
     func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws {
@@ -89,12 +95,13 @@ final class ExternalBus: MessageBus {
         if let old { try await old.unsubscribe() }
     }
 
-    func publish(_ message: MQTTMessage) async throws {
-        try await client.publish(topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain)
+    func send(_ message: MQTTMessage) {
+        publisher.enqueue(message)
     }
 
     func stop() async {
         watcher.withLock { $0?.cancel() }
+        await publisher.finish()
         await client.disconnect()
     }
 }

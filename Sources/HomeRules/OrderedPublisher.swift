@@ -1,9 +1,10 @@
 import Logging
 import MQTT
+import MQTTClient
 import Synchronization
 
-/// Publishes on the bus in the order messages were handed over, without the
-/// rules loop waiting for each acknowledgement.
+/// Publishes through the client in the order messages were handed over,
+/// without the rules loop waiting for each acknowledgement.
 ///
 /// Bounded: beyond `capacity` waiting messages (an external broker gone for a
 /// long time), newer ones are dropped, and each drop is logged.
@@ -13,14 +14,14 @@ final class OrderedPublisher: Sendable {
     private let logger: Logger
     private let dropped = Atomic<Int>(0)
 
-    init(bus: any MessageBus, capacity: Int = 10_000, logger: Logger) {
+    init(client: MQTTClient, capacity: Int = 10_000, logger: Logger) {
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .bufferingOldest(capacity))
         self.continuation = continuation
         self.logger = logger
         task = Task {
             for await message in stream {
                 do {
-                    try await bus.publish(message)
+                    try await client.publish(topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain)
                 } catch {
                     logger.error("could not publish on \(message.topic): \(error)")
                 }

@@ -14,29 +14,30 @@ final class RulesRunner {
     private(set) var home: Home
     private var directory: TopicDirectory
     private let writer: EventWriter
-    private let publisher: OrderedPublisher
+    private let bus: any MessageBus
     private let logger: Logger
     /// Whether the engine changed since its state was last saved.
     private var unsaved = false
 
     static let snapshotKey = "engine"
 
-    init(home: Home, snapshot: EngineSnapshot, now: Date, timeZone: TimeZone, writer: EventWriter, publisher: OrderedPublisher, logger: Logger) {
+    init(home: Home, snapshot: EngineSnapshot, now: Date, timeZone: TimeZone, writer: EventWriter, bus: any MessageBus, logger: Logger) {
         self.home = home
         self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone)
         self.directory = TopicDirectory(home: home)
         self.writer = writer
-        self.publisher = publisher
+        self.bus = bus
         self.logger = logger
     }
 
     /// A message from the bus.
     func handle(_ message: MQTTMessage, at now: Date) async {
-        let id = await writer.reserveID()
+        let id = writer.reserveID()
         let payload = Array(message.payload.readableBytesView)
         let outputs = engine.handle(
             .message(IncomingMessage(topic: message.topic, payload: payload, retained: message.retain)),
             id: InputID(id), at: now)
+        act(on: outputs)
         let owner = directory.owner(of: message.topic)
         let ignored = outputs.lazy.compactMap { output -> String? in
             if case .messageIgnored(let ignored) = output.event { ignored.reason } else { nil }
@@ -50,7 +51,20 @@ final class RulesRunner {
 
     /// The clock reached `engine.nextDeadline` (or later).
     func tick(at now: Date) async {
-        await apply(engine.handle(.tick, id: 0, at: now), at: now)
+        let outputs = engine.handle(.tick, id: 0, at: now)
+        act(on: outputs)
+        await apply(outputs, at: now)
+    }
+
+    /// Publishes the engine's commands at once; logging them comes after, off
+    /// the path from a sensor's message to the actuator.
+    private func act(on outputs: [Output]) {
+        for output in outputs {
+            guard case .publish(let publication) = output.event else { continue }
+            bus.send(MQTTMessage(
+                topic: publication.topic, payload: ByteBuffer(bytes: publication.payload),
+                qos: QoS(rawValue: UInt8(clamping: publication.qos)) ?? .atMostOnce, retain: publication.retain))
+        }
     }
 
     /// After the bus came back from a lost connection.
@@ -82,9 +96,9 @@ final class RulesRunner {
     @discardableResult
     func record(_ event: Event) async -> Int64 {
         let id = await writer.record(event)
-        var published = event.truncatingPayload(to: await writer.maximumPayloadLength)
+        var published = event.truncatingPayload(to: writer.maximumPayloadLength)
         published.id = id
-        publisher.enqueue(MQTTMessage(topic: published.mqttTopic, payload: ByteBuffer(bytes: published.json())))
+        bus.send(MQTTMessage(topic: published.mqttTopic, payload: ByteBuffer(bytes: published.json())))
         return id
     }
 
@@ -118,9 +132,7 @@ final class RulesRunner {
                     await record(Event(time: now, kind: .ruleSkipped, rule: trace.rule, detail: trace.reason, cause: cause))
                 }
             case .publish(let publication):
-                publisher.enqueue(MQTTMessage(
-                    topic: publication.topic, payload: ByteBuffer(bytes: publication.payload),
-                    qos: QoS(rawValue: UInt8(clamping: publication.qos)) ?? .atMostOnce, retain: publication.retain))
+                // Sent already by `act(on:)`.
                 let what = publication.actuator.map { "set \($0) \(publication.text)" } ?? "publish"
                 await record(Event(
                     time: now, kind: .action, device: publication.actuator?.device, entity: publication.actuator?.member,

@@ -107,6 +107,13 @@ public final class MQTTBroker: Sendable {
         try? await eventLoop.submit { core.value.publish(message) }.get()
     }
 
+    /// Publishes without waiting: the message is routed on the broker's
+    /// loop after every message sent before it, in order.
+    public func send(_ message: MQTTMessage) {
+        let core = self.core
+        eventLoop.execute { core.value.publish(message) }
+    }
+
     /// Subscribes in-process. The handler runs on the broker's event loop, in
     /// publish order, and must not block; retained matches arrive first.
     /// Throws for an invalid filter.

@@ -17,11 +17,11 @@ struct BenchDaemonCommand: AsyncParsableCommand {
         commandName: "daemon",
         abstract: "Measure sensor-to-actuator latency and the sustained event rate of `serve`.",
         discussion: """
-            Runs a daemon in this process on a temporary home (one device with a temperature sensor and an LED, \
-            one threshold rule with `otherwise`) and an SQLite log, and a device that alternates readings above \
-            and below the threshold, so that every reading makes the rule switch the LED. Latency: readings at a \
-            fixed rate, measured from the publish to the LED command's arrival. Throughput: readings as fast as \
-            the device can send, until every one is in the log and every command has arrived.
+            Runs a daemon in this process on a temporary home (devices with a temperature sensor and an LED, \
+            one threshold rule with `otherwise` each) and an SQLite log, and devices that alternate readings \
+            above and below the threshold, so that every reading makes a rule switch an LED. Latency: one device \
+            sends readings at a fixed rate, measured from the publish to the LED command's arrival. Throughput: \
+            every device sends as fast as it can, until every reading is in the log and every command has arrived.
             """
     )
 
@@ -34,8 +34,11 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     @Option(help: "Readings in the throughput run.")
     var events = 100_000
 
+    @Option(help: "Devices sending at once in the throughput run.")
+    var devices = 8
+
     func run() async throws {
-        let home = try BenchHome()
+        let home = try BenchHome(devices: devices)
         defer { home.remove() }
         var configuration = DaemonConfiguration(
             broker: .embedded(BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil)),
@@ -56,66 +59,78 @@ struct BenchDaemonCommand: AsyncParsableCommand {
             if port == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         guard let port else { throw ValidationError("the daemon did not start") }
-        let device = try await BenchDevice(port: port)
+        var senders: [BenchDevice] = []
+        for index in 0..<devices { senders.append(try await BenchDevice(index: index, port: port)) }
         try await Task.sleep(for: .milliseconds(300))
 
-        let latencies = try await device.latencyRun(rate: rate, seconds: seconds)
+        let latencies = try await senders[0].latencyRun(rate: rate, seconds: seconds)
         print(String(format: "sensor -> actuator at %d events/s, logging on: p50 %.0f µs, p99 %.0f µs, max %.0f µs (%d events)",
                      rate, latencies.percentile(0.50), latencies.percentile(0.99), latencies.max() ?? 0, latencies.count))
 
         let database = try EventDatabase.openReadOnly(path: configuration.databasePath)
         let before = try database.events(EventFilter(kinds: [.message], limit: 1)).last?.id ?? 0
-        let (elapsed, commands) = try await device.throughputRun(events: events)
-        let logged = try await Self.waitForLoggedMessages(database, after: before, expected: events)
-        let loggedElapsed = logged.seconds
-        print(String(format: "sustained: %d readings in %.2f s through the broker and rules (%.0f events/s), %d commands back; all %d in the log after %.2f s (%.0f events/s logged, none lost)",
-                     events, elapsed, Double(events) / elapsed, commands, logged.count, loggedElapsed, Double(logged.count) / loggedElapsed))
+        let start = ContinuousClock.now
+        let perDevice = events / devices
+        let commands = try await withThrowingTaskGroup(of: Int.self) { group in
+            for sender in senders { group.addTask { try await sender.throughputRun(events: perDevice) } }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = Self.seconds(ContinuousClock.now - start)
+        let logged = try await Self.waitForLoggedMessages(database, after: before, expected: perDevice * devices)
+        let loggedElapsed = Self.seconds(ContinuousClock.now - start)
+        print(String(format: "sustained, %d devices at once: %d readings, %d commands back in %.2f s (%.0f events/s through broker and rules); all %d in the log after %.2f s (%.0f events/s logged, none lost)",
+                     devices, perDevice * devices, commands, elapsed, Double(perDevice * devices) / elapsed, logged, loggedElapsed, Double(logged) / loggedElapsed))
 
-        await device.disconnect()
+        for sender in senders { await sender.disconnect() }
         await group.triggerGracefulShutdown()
         _ = try? await running.value
     }
 
-    /// Waits until `expected` message events after `id` are in the log.
-    private static func waitForLoggedMessages(_ database: EventDatabase, after id: Int64, expected: Int) async throws -> (count: Int, seconds: Double) {
+    /// Waits until `expected` message events after `id` are in the log; returns how many are.
+    private static func waitForLoggedMessages(_ database: EventDatabase, after id: Int64, expected: Int) async throws -> Int {
         let start = ContinuousClock.now
         var count = 0
         while ContinuousClock.now - start < .seconds(300) {
             count = try database.countEvents(kind: .message, after: id)
             if count >= expected { break }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(5))
         }
-        let elapsed = ContinuousClock.now - start
-        return (count, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return count
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
-/// A temporary home with one sensor, one LED and one rule.
+/// A temporary home: devices with a sensor and an LED, one rule each.
 private struct BenchHome {
     let url: URL
 
-    init() throws {
+    init(devices: Int) throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("homerules-bench-\(UUID().uuidString)")
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: url.appendingPathComponent("devices"), withIntermediateDirectories: true)
         try fileManager.createDirectory(at: url.appendingPathComponent("rules"), withIntermediateDirectories: true)
-        try """
-            id: bench
-            name: Bench node
-            presence: { topic: bench/status, online: online, offline: offline }
-            sensors:
-              temperature: { topic: bench/temperature, type: number }
-            actuators:
-              led: { command_topic: bench/led/set, payloads: { on: "on", off: "off" } }
-            """.write(to: url.appendingPathComponent("devices/bench.yaml"), atomically: true, encoding: .utf8)
-        try """
-            - id: bench-led
-              when: { sensor: bench.temperature, above: 50 }
-              then: [ { set: bench.led, to: on } ]
-              otherwise: [ { set: bench.led, to: off } ]
-              # Every reading switches the LED on purpose: not a loop.
-              loop_guard: { max_runs: 100000, within: 1s }
-            """.write(to: url.appendingPathComponent("rules/bench.yaml"), atomically: true, encoding: .utf8)
+        for index in 0..<devices {
+            try """
+                id: bench-\(index)
+                name: Bench node \(index)
+                presence: { topic: bench/\(index)/status, online: online, offline: offline }
+                sensors:
+                  temperature: { topic: bench/\(index)/temperature, type: number }
+                actuators:
+                  led: { command_topic: bench/\(index)/led/set, payloads: { on: "on", off: "off" } }
+                """.write(to: url.appendingPathComponent("devices/bench-\(index).yaml"), atomically: true, encoding: .utf8)
+            try """
+                - id: bench-led-\(index)
+                  when: { sensor: bench-\(index).temperature, above: 50 }
+                  then: [ { set: bench-\(index).led, to: on } ]
+                  otherwise: [ { set: bench-\(index).led, to: off } ]
+                  # Every reading switches the LED on purpose: not a loop.
+                  loop_guard: { max_runs: 100000, within: 1s }
+                """.write(to: url.appendingPathComponent("rules/bench-\(index).yaml"), atomically: true, encoding: .utf8)
+        }
     }
 
     func remove() { try? FileManager.default.removeItem(at: url) }
@@ -126,18 +141,21 @@ private final class BenchDevice: Sendable {
     let client: MQTTClient
     private let arrivals = Mutex<[ContinuousClock.Instant]>([])
 
-    init(port: Int) async throws {
+    private let sensorTopic: String
+
+    init(index: Int, port: Int) async throws {
+        sensorTopic = "bench/\(index)/temperature"
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port)
-        configuration.clientID = "bench-device"
+        configuration.clientID = "bench-device-\(index)"
         configuration.reconnect = .disabled
         client = try MQTTClient(configuration: configuration)
         _ = try await client.connect()
-        _ = try await client.subscribe("bench/led/set", qos: .atMostOnce) { [self] _ in
+        _ = try await client.subscribe("bench/\(index)/led/set", qos: .atMostOnce) { [self] _ in
             let now = ContinuousClock.now
             self.arrivals.withLock { $0.append(now) }
         }
         // A first reading that is not a crossing, so that every later one is.
-        try await client.publish(topic: "bench/temperature", payload: "0")
+        try await client.publish(topic: sensorTopic, payload: "0")
     }
 
     /// Readings at `rate` per second; the latency of each command in µs.
@@ -152,7 +170,7 @@ private final class BenchDevice: Sendable {
         for index in 0..<count {
             try await clock.sleep(until: next)
             sent.append(clock.now)
-            try await client.publish(topic: "bench/temperature", payload: index % 2 == 0 ? "99" : "1")
+            try await client.publish(topic: sensorTopic, payload: index % 2 == 0 ? "99" : "1")
             next += interval
         }
         try await waitForArrivals(count)
@@ -163,17 +181,14 @@ private final class BenchDevice: Sendable {
         }
     }
 
-    /// Readings as fast as possible; the seconds until the last command came back.
-    func throughputRun(events: Int) async throws -> (Double, Int) {
+    /// Readings as fast as possible; how many commands came back.
+    func throughputRun(events: Int) async throws -> Int {
         arrivals.withLock { $0.removeAll() }
-        let start = ContinuousClock.now
         for index in 0..<events {
-            try await client.publish(topic: "bench/temperature", payload: index % 2 == 0 ? "99" : "1")
+            try await client.publish(topic: sensorTopic, payload: index % 2 == 0 ? "99" : "1")
         }
         try await waitForArrivals(events)
-        let elapsed = ContinuousClock.now - start
-        let count = arrivals.withLock { $0.count }
-        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, count)
+        return arrivals.withLock { $0.count }
     }
 
     private func waitForArrivals(_ count: Int) async throws {

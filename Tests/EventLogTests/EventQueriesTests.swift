@@ -16,7 +16,7 @@ struct EventQueriesTests {
         let writer = try EventWriter(database: try EventDatabase.openForWriting(path: path), flushInterval: .milliseconds(5))
         let loop = Task { await writer.run() }
         try await body(writer)
-        await writer.finish()
+        writer.finish()
         await loop.value
         return try EventDatabase.openReadOnly(path: path)
     }

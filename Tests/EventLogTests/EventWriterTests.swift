@@ -17,7 +17,7 @@ struct EventWriterTests {
         let writer = try EventWriter(database: database, batchSize: batchSize, flushInterval: .milliseconds(10), capacity: capacity)
         let loop = Task { await writer.run() }
         try await body(writer, database, directory)
-        await writer.finish()
+        writer.finish()
         await loop.value
     }
 
@@ -26,7 +26,7 @@ struct EventWriterTests {
             let message = await writer.record(Event(time: start, kind: .message, device: "node", entity: "temperature", topic: "home/node/temperature", payload: "29.1"))
             let fired = await writer.record(Event(time: start, kind: .ruleFired, rule: "hot", detail: "temperature 29.1 is above 28", cause: message))
             let action = await writer.record(Event(time: start, kind: .action, device: "node", entity: "led", topic: "home/node/led/set", payload: "on", rule: "hot", cause: fired))
-            await writer.finish()
+            writer.finish()
             #expect(try await waitFor { try database.events(EventFilter()).count == 3 })
             let chain = try database.causeChain(of: action)
             #expect(chain.map(\.kind) == [.action, .ruleFired, .message])
@@ -44,7 +44,7 @@ struct EventWriterTests {
         for index in 0..<5000 {
             await writer.record(Event(time: start, kind: .message, topic: "t", payload: "\(index)"))
         }
-        await writer.finish()
+        writer.finish()
         await loop.value
         let reader = try EventDatabase.openReadOnly(path: path)
         let all = try reader.events(EventFilter(limit: 10_000))
@@ -66,7 +66,7 @@ struct EventWriterTests {
                     }
                 }
             }
-            await writer.finish()
+            writer.finish()
             #expect(try await waitFor { try database.events(EventFilter(limit: 5000)).count == 1000 })
             for producer in 0..<4 {
                 let payloads = try database.events(EventFilter(device: "p\(producer)", limit: 1000)).compactMap(\.payload)
@@ -105,7 +105,7 @@ struct EventWriterTests {
             await writer.update(.entity(EntityStateRecord(device: "node", entity: "temperature", role: .sensor, value: "22", updatedAt: start.addingTimeInterval(1))))
             await writer.update(.entity(EntityStateRecord(device: "node", entity: "led", role: .actuator, value: "on", updatedAt: start)))
             await writer.update(.presence(device: "node", state: "offline", since: start.addingTimeInterval(9)))
-            await writer.finish()
+            writer.finish()
             #expect(try await waitFor { try database.devices().first?.state.presence == "offline" })
             let node = try #require(try database.devices().first)
             #expect(node.state.presenceSince == start.addingTimeInterval(9))
@@ -121,7 +121,7 @@ struct EventWriterTests {
                 await writer.record(Event(time: start.addingTimeInterval(Double(day) * 86_400), kind: .message, payload: "day \(day)"))
             }
             await writer.update(.purge(before: start.addingTimeInterval(7 * 86_400)))
-            await writer.finish()
+            writer.finish()
             let purged = try await waitFor { try database.events(EventFilter()).map { $0.payload } == ["day 7", "day 8", "day 9"] }
             #expect(purged)
         }
@@ -133,7 +133,7 @@ struct EventWriterTests {
         let writer = try EventWriter(database: database, maximumPayloadLength: 5)
         let loop = Task { await writer.run() }
         await writer.record(Event(time: start, kind: .message, payload: "abcdé€"))
-        await writer.finish()
+        writer.finish()
         await loop.value
         #expect(try database.events(EventFilter()).first?.payload == "abcd…")
     }
@@ -145,7 +145,7 @@ struct EventWriterTests {
             let writer = try EventWriter(database: try EventDatabase.openForWriting(path: path))
             let loop = Task { await writer.run() }
             await writer.record(Event(time: start, kind: .reload))
-            await writer.finish()
+            writer.finish()
             await loop.value
         }
         #expect(try EventDatabase.openReadOnly(path: path).events(EventFilter()).map(\.id) == [1, 2])

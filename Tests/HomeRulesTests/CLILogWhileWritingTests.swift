@@ -56,7 +56,7 @@ struct CLILogWhileWritingTests {
 
         producer.cancel()
         let recorded = await producer.value
-        await writer.finish()
+        writer.finish()
         await writerLoop.value
         #expect(await writer.failedEntries == 0)
         let final = try await homerules(["events", "--json", "--limit", "1000000"], in: directory.path)
