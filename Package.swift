@@ -78,7 +78,14 @@ let package = Package(
 
         // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(
+            name: "MQTTTests",
+            dependencies: [
+                "MQTT", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "MQTTBrokerTests",
             dependencies: [
@@ -97,7 +104,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RulesTests", dependencies: ["Rules"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]

@@ -18,7 +18,7 @@ extension Event {
             guard let value else { return }
             if json.utf8.count > 1 { json += "," }
             json += "\"\(name)\":"
-            Self.appendQuoted(value, to: &json)
+            JSONString.append(value, to: &json)
         }
         func field(_ name: String, _ value: Int64?) {
             guard let value else { return }
@@ -39,10 +39,36 @@ extension Event {
         return Data(json.utf8)
     }
 
-    private static func appendQuoted(_ text: String, to json: inout String) {
+    /// Reads the JSON form back.
+    public static func fromJSON(_ data: Data) throws -> Event {
+        try decoder.decode(Event.self, from: data)
+    }
+
+    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            return try timeFormat.parse(text)
+        }
+        return decoder
+    }()
+}
+
+/// JSON string literals (RFC 8259 §7), for the JSON that HomeRules writes by hand.
+public enum JSONString {
+    /// `text` as a quoted JSON string.
+    public static func quoted(_ text: String) -> String {
+        var json = ""
+        append(text, to: &json)
+        return json
+    }
+
+    /// Appends `text` as a quoted JSON string.
+    public static func append(_ text: String, to json: inout String) {
         json += "\""
-        let plain = !text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        if plain {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             json += text
         } else {
             for scalar in text.unicodeScalars {
@@ -60,20 +86,4 @@ extension Event {
         }
         json += "\""
     }
-
-    /// Reads the JSON form back.
-    public static func fromJSON(_ data: Data) throws -> Event {
-        try decoder.decode(Event.self, from: data)
-    }
-
-    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            return try timeFormat.parse(text)
-        }
-        return decoder
-    }()
 }

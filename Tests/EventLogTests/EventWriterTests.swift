@@ -50,7 +50,7 @@ struct EventWriterTests {
         let all = try reader.events(EventFilter(limit: 10_000))
         #expect(all.count == 5000)
         #expect(all.map(\.payload) == (0..<5000).map { "\($0)" })
-        #expect(await writer.failedEntries == 0)
+        #expect(writer.failedEntries == 0)
     }
 
     @Test func producersWaitWhenTheQueueIsFullAndNothingIsLost() async throws {
@@ -61,7 +61,7 @@ struct EventWriterTests {
                         for index in 0..<250 {
                             await writer.record(Event(time: start, kind: .message, device: "p\(producer)", payload: "\(index)"))
                             // The queue never grows past its capacity.
-                            #expect(await writer.backlog <= 20)
+                            #expect(writer.backlog <= 20)
                         }
                     }
                 }
@@ -93,7 +93,7 @@ struct EventWriterTests {
             #expect(await locker.waitForOutput { $0.contains("locked") })
             await writer.record(Event(time: start, kind: .error, detail: "written after the lock is gone"))
             #expect(try await waitFor(timeout: .seconds(15)) { try database.events(EventFilter()).count == 1 })
-            #expect(await writer.failedEntries == 0)
+            #expect(writer.failedEntries == 0)
         }
     }
 

@@ -58,7 +58,7 @@ struct CLILogWhileWritingTests {
         let recorded = await producer.value
         writer.finish()
         await writerLoop.value
-        #expect(await writer.failedEntries == 0)
+        #expect(writer.failedEntries == 0)
         let final = try await homerules(["events", "--json", "--limit", "1000000"], in: directory.path)
         #expect(final.stdout.split(separator: "\n").count == recorded)
     }

@@ -1,6 +1,7 @@
 import MQTT
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 @testable import MQTTClient
@@ -133,7 +134,7 @@ import Testing
         #expect(policy.delay(forAttempt: 1_000_000) == .seconds(30))
 
         let jittered = ReconnectPolicy.exponentialBackoff(jitter: 0.25)
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         for attempt in 1...50 {
             let delay = jittered.delay(forAttempt: attempt, using: &generator)
             let full = policy.delay(forAttempt: attempt)
@@ -169,15 +170,3 @@ extension OutboundPublishes.Acknowledgement {
     }
 }
 
-/// A seeded generator, so that jitter is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 import MQTT
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite("Robustness against arbitrary bytes")

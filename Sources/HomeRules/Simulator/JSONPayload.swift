@@ -1,3 +1,4 @@
+import EventLog
 import Rules
 
 /// A JSON object built from values placed at paths: how a device that
@@ -26,7 +27,7 @@ struct JSONPayload: Sendable {
             case .null: "null"
             case .leaf(let leaf): leaf.rendered
             case .object(let members):
-                "{" + members.map { Leaf.quoted($0.key) + ":" + $0.value.rendered }.joined(separator: ",") + "}"
+                "{" + members.map { JSONString.quoted($0.key) + ":" + $0.value.rendered }.joined(separator: ",") + "}"
             case .array(let elements):
                 "[" + elements.map(\.rendered).joined(separator: ",") + "]"
             }
@@ -87,26 +88,8 @@ extension JSONPayload.Leaf {
         case .number(let number) where number.isFinite: SensorValue.number(number).description
         case .number: "null"
         case .bool(let flag): flag ? "true" : "false"
-        case .string(let text): Self.quoted(text)
+        case .string(let text): JSONString.quoted(text)
         }
     }
 
-    /// A JSON string literal (RFC 8259 §7).
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
 }
