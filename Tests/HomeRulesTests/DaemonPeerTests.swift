@@ -66,6 +66,9 @@ struct DaemonPeerTests {
         _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
         #expect(ContinuousClock.now - frozenAt < .seconds(5))
         #expect(try harness.database().devices().first?.state.presence == "offline")
+        let listing = try await HomeRulesBinary.run(["devices"], in: harness.directory.path)
+        #expect(listing.status == 0)
+        #expect(listing.stdout.contains("offline since"), "\(listing.stdout)")
         kill(device.pid, SIGCONT)
         try await harness.stop()
     }

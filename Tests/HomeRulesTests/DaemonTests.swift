@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import HomeRules
+import Rules
 import MQTT
 @_spi(Testing) import MQTTClient
 import NIOCore
@@ -67,6 +68,28 @@ struct DaemonTests {
         #expect(devices.first?.sensors.first?.value == "29.5")
 
         await device.disconnect()
+        try await harness.stop()
+    }
+
+    @Test func theSimulatorDrivesTheRulesEndToEnd() async throws {
+        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
+        let home = try HomeLoader.loadDevices(from: harness.directory.file("devices")).get()
+        let node = try #require(home.device(id: "node"))
+        var broker = MQTTClientConfiguration(host: "127.0.0.1", port: harness.port)
+        broker.reconnect = .disabled
+        let simulated = try SimulatedDevice(device: node, broker: broker, logger: quietLogger)
+        try await simulated.connect()
+        try await simulated.publish(.number(21), to: "temperature")
+        try await simulated.publish(.number(30), to: "temperature")
+
+        // The rule commands the LED; the simulated ESP8266 obeys and echoes its state.
+        let events = try await harness.waitForEvents { events in
+            events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
+        }
+        #expect(await simulated.actuatorStates["led"] == .on)
+        let action = try #require(events.first { $0.kind == .action })
+        #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
+        await simulated.goOffline()
         try await harness.stop()
     }
 
