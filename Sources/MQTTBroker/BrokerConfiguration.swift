@@ -48,15 +48,22 @@ public struct BrokerConfiguration: Sendable {
         self.systemTopicInterval = systemTopicInterval
     }
 
-    /// One address to accept MQTT connections on.
+    /// One address to accept MQTT connections on, with its own security
+    /// when `per_listener_settings` is on.
     public struct Listener: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         /// 0 picks a free port; `MQTTBroker.boundAddresses` tells which.
         public var port: Int
+        /// TLS (`mqtts`); nil for plain MQTT.
+        public var tls: TLSFiles?
+        /// Who may connect and what they may do, for this listener.
+        public var security: Security
 
-        public init(host: String = "127.0.0.1", port: Int = 1883) {
+        public init(host: String = "127.0.0.1", port: Int = 1883, tls: TLSFiles? = nil, security: Security = Security()) {
             self.host = host
             self.port = port
+            self.tls = tls
+            self.security = security
         }
 
         /// Parses `HOST:PORT`, `PORT`, or `[IPv6]:PORT`.
@@ -72,6 +79,51 @@ public struct BrokerConfiguration: Sendable {
             self.init(host: host, port: port)
         }
 
+        /// Whether the listener only accepts connections from this machine.
+        public var isLoopback: Bool {
+            host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+        }
+
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// Authentication and authorization, as mosquitto.conf sets them.
+    public struct Security: Sendable, Hashable {
+        /// `allow_anonymous`; nil means Mosquitto 2's default: allowed on a
+        /// loopback listener without a password file, refused elsewhere.
+        public var allowAnonymous: Bool?
+        /// `password_file`: Mosquitto's format (`user:$7$...`).
+        public var passwordFile: String?
+        /// `acl_file`: Mosquitto's syntax.
+        public var aclFile: String?
+
+        public init(allowAnonymous: Bool? = nil, passwordFile: String? = nil, aclFile: String? = nil) {
+            self.allowAnonymous = allowAnonymous
+            self.passwordFile = passwordFile
+            self.aclFile = aclFile
+        }
+    }
+
+    /// The certificate files of a TLS listener (mosquitto.conf's names).
+    public struct TLSFiles: Sendable, Hashable {
+        /// `cafile`: the authority that client certificates must chain to.
+        public var caFile: String?
+        /// `certfile`: the server's certificate (chain), PEM.
+        public var certFile: String
+        /// `keyfile`: the server's private key, PEM.
+        public var keyFile: String
+        /// `require_certificate`: refuse clients without a valid certificate.
+        public var requireCertificate: Bool
+        /// `use_identity_as_username`: the certificate's common name becomes
+        /// the user name (for the ACL), and no password is needed.
+        public var useIdentityAsUsername: Bool
+
+        public init(caFile: String? = nil, certFile: String, keyFile: String, requireCertificate: Bool = false, useIdentityAsUsername: Bool = false) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.requireCertificate = requireCertificate
+            self.useIdentityAsUsername = useIdentityAsUsername
+        }
     }
 }
