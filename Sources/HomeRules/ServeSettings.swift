@@ -15,6 +15,10 @@ import Yams
 /// log_level: info
 /// listeners:
 ///   - { host: 127.0.0.1, port: 1883 }
+///   - { host: 0.0.0.0, port: 8883, cafile: certs/ca.crt, certfile: certs/server.crt, keyfile: certs/server.key }
+/// allow_anonymous: false      # security for every listener; with
+/// password_file: passwords    # per_listener_settings: true a listener
+/// acl_file: acl               # may set these keys itself
 /// max_connections: 10000
 /// # or, to use an existing broker instead of the embedded one:
 /// # broker: mqtt://192.168.1.10:1883
@@ -30,7 +34,13 @@ public struct ServeSettings: Sendable, Equatable {
     public var broker: String?
     public var username: String?
     public var password: String?
+    /// The listeners, with their security resolved (their own keys with
+    /// `per_listener_settings`, the top-level ones otherwise).
     public var listeners: [BrokerConfiguration.Listener]?
+    /// The top-level `allow_anonymous`, `password_file` and `acl_file`.
+    public var security = BrokerConfiguration.Security()
+    /// `per_listener_settings`: listeners may set their own security.
+    public var perListenerSettings = false
     public var maximumConnections: Int?
     public var maximumPacketSize: Int?
     public var maximumQueuedMessages: Int?
@@ -42,6 +52,7 @@ public struct ServeSettings: Sendable, Equatable {
     static let keys = [
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_queued_bytes",
+        "per_listener_settings", "allow_anonymous", "password_file", "acl_file",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -61,8 +72,14 @@ public struct ServeSettings: Sendable, Equatable {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         for document in reader.documents(of: text) {
             guard let mapping = reader.mapping(document, as: "the settings", allowed: keys) else { continue }
-            for entry in mapping.entries {
+            // Listeners last: they inherit the top-level security, wherever it is written.
+            for entry in mapping.entries where entry.key != "listeners" {
                 settings.read(entry.key, entry.value, base: base, reader: &reader)
+            }
+            if let listeners = mapping["listeners"] {
+                settings.listeners = ListenerSettings.read(
+                    listeners, defaults: settings.security, perListenerSettings: settings.perListenerSettings,
+                    base: base, reader: &reader)
             }
         }
         guard reader.diagnostics.isEmpty else { return .failure(DiagnosticList(reader.diagnostics.diagnostics)) }
@@ -86,7 +103,10 @@ public struct ServeSettings: Sendable, Equatable {
         case "broker": broker = reader.text(node, for: key)
         case "username": username = reader.text(node, for: key)
         case "password": password = reader.text(node, for: key)
-        case "listeners": listeners = Self.listeners(node, reader: &reader)
+        case "per_listener_settings": perListenerSettings = reader.bool(node, for: key) ?? false
+        case "allow_anonymous": security.allowAnonymous = reader.bool(node, for: key)
+        case "password_file": security.passwordFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "acl_file": security.aclFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "max_connections": maximumConnections = reader.integer(node, for: key, in: count)
         case "max_packet_size": maximumPacketSize = reader.integer(node, for: key, in: 16...268_435_460)
         case "max_queued_messages": maximumQueuedMessages = reader.integer(node, for: key, in: 0...Int(Int32.max))
@@ -96,19 +116,7 @@ public struct ServeSettings: Sendable, Equatable {
         }
     }
 
-    private static func listeners(_ node: Node, reader: inout YAMLReader) -> [BrokerConfiguration.Listener] {
-        reader.items(node).compactMap { item in
-            guard let mapping = reader.mapping(item, as: "a listener", allowed: ["host", "port"]) else { return nil }
-            let host = mapping["host"].flatMap { reader.text($0, for: "host") } ?? "127.0.0.1"
-            guard let portNode = mapping["port"] else {
-                reader.error("a listener needs 'port'", at: item)
-                return nil
-            }
-            return reader.integer(portNode, for: "port", in: 0...65_535).map { BrokerConfiguration.Listener(host: host, port: $0) }
-        }
-    }
-
-    private static func resolve(_ path: String, against base: URL) -> String {
+    static func resolve(_ path: String, against base: URL) -> String {
         path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
     }
 }

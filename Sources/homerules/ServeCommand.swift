@@ -107,7 +107,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func brokerChoice(_ settings: ServeSettings) throws -> DaemonConfiguration.Broker {
-        let listeners = listen.isEmpty ? settings.listeners : listen.compactMap(BrokerConfiguration.Listener.init(parsing:))
+        let listeners = listen.isEmpty ? settings.listeners : listen.compactMap { address in
+            BrokerConfiguration.Listener(parsing: address).map { listener in
+                var listener = listener
+                listener.security = settings.security
+                return listener
+            }
+        }
         if let url = broker ?? settings.broker {
             guard listeners == nil else {
                 throw ValidationError("listeners configure the embedded broker; they cannot be combined with --broker")

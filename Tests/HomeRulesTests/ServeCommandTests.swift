@@ -29,7 +29,7 @@ struct ServeCommandTests {
     }
 
     @Test func settingsErrorsNameFileLineAndColumn() {
-        let yaml = "retain_days: many\nlisten: 1883\nlisteners:\n  - { host: x }\nlog_level: loud\n"
+        let yaml = "retain_days: many\nlisten: 1883\nlisteners:\n  - { port: 70000 }\nlog_level: loud\n"
         guard case .failure(let errors) = ServeSettings.parse(yaml, path: "homerules.yaml") else {
             Issue.record("expected errors")
             return
@@ -37,8 +37,47 @@ struct ServeCommandTests {
         #expect(errors.description == """
             homerules.yaml:1:14: error: expected a whole number from 1 to 36500 for 'retain_days', found 'many'
             homerules.yaml:2:1: error: unknown key 'listen' in the settings; did you mean 'listeners'?
-            homerules.yaml:4:5: error: a listener needs 'port'
+            homerules.yaml:4:13: error: expected a whole number from 0 to 65535 for 'port', found '70000'
             homerules.yaml:5:12: error: unknown log level 'loud'; use one of trace, debug, info, notice, warning, error, critical
+            """)
+    }
+
+    @Test func theOriginDocumentsTwoListenersWithTheirOwnSecurity() throws {
+        let yaml = """
+            per_listener_settings: true
+            password_file: passwords
+            listeners:
+              - { port: 1883, host: 127.0.0.1, allow_anonymous: true }
+              - { port: 1884, host: 0.0.0.0, allow_anonymous: false, acl_file: acl }
+              - { port: 8883, host: 0.0.0.0, cafile: ca.crt, certfile: server.crt, keyfile: server.key, require_certificate: true }
+            """
+        let listeners = try #require(try ServeSettings.parse(yaml, path: "/etc/homerules/homerules.yaml").get().listeners)
+        #expect(listeners.map(\.description) == ["127.0.0.1:1883", "0.0.0.0:1884", "0.0.0.0:8883"])
+        #expect(listeners[0].security == .init(allowAnonymous: true, passwordFile: "/etc/homerules/passwords"))
+        #expect(listeners[1].security == .init(allowAnonymous: false, passwordFile: "/etc/homerules/passwords", aclFile: "/etc/homerules/acl"))
+        #expect(listeners[0].tls == nil)
+        #expect(listeners[2].tls == .init(
+            caFile: "/etc/homerules/ca.crt", certFile: "/etc/homerules/server.crt", keyFile: "/etc/homerules/server.key",
+            requireCertificate: true))
+    }
+
+    @Test func listenerSettingsErrorsSayWhatIsMissing() {
+        let yaml = """
+            listeners:
+              - { port: 1884, password_file: passwords }
+              - { port: 8883, protocol: mqtts, certfile: server.crt }
+              - { port: 1885, cafile: ca.crt, protocol: mqtt }
+              - { port: 1886, protocol: ws }
+            """
+        guard case .failure(let errors) = ServeSettings.parse(yaml, path: "homerules.yaml") else {
+            Issue.record("expected errors")
+            return
+        }
+        #expect(errors.description == """
+            homerules.yaml:2:19: error: 'password_file' in a listener needs 'per_listener_settings: true'; without it, set it at the top level for every listener
+            homerules.yaml:3:5: error: a TLS listener needs both 'certfile' and 'keyfile' (`homerules certs DIR` makes them)
+            homerules.yaml:4:19: error: 'cafile' is for TLS listeners (protocol: mqtts)
+            homerules.yaml:5:29: error: unknown protocol 'ws'; use mqtt or mqtts
             """)
     }
 
