@@ -49,8 +49,9 @@ extension ByteBuffer {
         writeImmutableBuffer(bytes)
     }
 
-    /// Writes the variable byte integer of §2.2.3.
-    mutating func writeRemainingLength(_ value: Int) {
+    /// Writes the variable byte integer of §2.2.3, for code that writes
+    /// packets from pre-encoded parts (the benchmark's load generator).
+    public mutating func writeRemainingLength(_ value: Int) {
         var value = value
         repeat {
             var byte = UInt8(value & 0x7F)

@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure how fast parts of HomeRules run.",
-        subcommands: [BenchRulesCommand.self, BenchDaemonCommand.self]
+        subcommands: [BenchBrokerCommand.self, BenchRulesCommand.self, BenchDaemonCommand.self]
     )
 }
 

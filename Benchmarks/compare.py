@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Runs the same load against HomeRules' broker and Mosquitto, side by side.
+
+Each broker runs pinned to CPU 0 and the load generator (`homerules bench
+broker`) to CPU 1. Scenarios alternate A B A B over ROUNDS rounds and the
+medians are compared; idle-connection memory is read from /proc. The rules
+path (`homerules bench daemon`) has no Mosquitto counterpart and is shown with
+its own targets. Prints a Markdown table for README.md.
+
+    python3 Benchmarks/compare.py            # ROUNDS=3 by default
+"""
+import json, os, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, ".build", "release", "homerules")
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+IDLE = int(os.environ.get("IDLE_CONNECTIONS", "5000"))
+
+SCENARIOS = [  # name, bench arguments, figure, target ratio, higher is better
+    ("QoS 0 fan-in 8 → 1 (msg/s)", ["--scenario", "fan-in", "--qos", "0", "--messages", "1000000"], "rate", 1.2, True),
+    ("QoS 1 fan-in 8 → 1, zero loss (msg/s)", ["--scenario", "fan-in", "--qos", "1", "--messages", "200000"], "rate", 1.2, True),
+    ("QoS 0 fan-out 1 → 50 (deliveries/s)", ["--scenario", "fan-out", "--subscribers", "50", "--messages", "20000"], "rate", 1.2, True),
+    ("p99 latency at 10,000 msg/s (µs)", ["--scenario", "latency", "--rate", "10000", "--seconds", "10"], "p99_us", 1.0, False),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Broker:
+    def __init__(self, kind, workdir):
+        self.kind, self.port = kind, free_port()
+        if kind == "HomeRules":
+            command = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--devices", "/nonexistent",
+                       "--rules", "/nonexistent", "--database", os.path.join(workdir, f"bench-{self.port}.sqlite"),
+                       "--log-level", "error"]
+        else:
+            config = os.path.join(workdir, f"mosquitto-{self.port}.conf")
+            with open(config, "w") as f:
+                f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_type error\n")
+            command = ["mosquitto", "-c", config]
+        self.process = subprocess.Popen(["taskset", "-c", "0"] + command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_listening(self.port)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def bench(broker, arguments):
+    result = subprocess.run(["taskset", "-c", "1", BIN, "bench", "broker", "--json", "--broker", f"mqtt://127.0.0.1:{broker.port}"]
+                            + arguments, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def idle_bytes_per_connection(broker):
+    time.sleep(0.5)
+    before = rss_kib(broker.process.pid)
+    load = subprocess.Popen(["taskset", "-c", "1", BIN, "bench", "broker", "--broker", f"mqtt://127.0.0.1:{broker.port}",
+                             "--scenario", "idle", "--connections", str(IDLE), "--seconds", "5"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in load.stderr:
+        if line.startswith("holding"):
+            break
+    time.sleep(1)
+    during = rss_kib(broker.process.pid)
+    load.wait(timeout=120)
+    return (during - before) * 1024 / IDLE
+
+
+def main():
+    if not os.path.exists(BIN):
+        subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
+    figures = {name: {"HomeRules": [], "Mosquitto": []} for name, *_ in SCENARIOS}
+    memory = {"HomeRules": [], "Mosquitto": []}
+    with tempfile.TemporaryDirectory() as workdir:
+        for round_number in range(ROUNDS):
+            for kind in ("HomeRules", "Mosquitto"):
+                print(f"round {round_number + 1}/{ROUNDS}: {kind}", file=sys.stderr)
+                broker = Broker(kind, workdir)
+                try:
+                    for name, arguments, figure, _, _ in SCENARIOS:
+                        report = bench(broker, arguments)
+                        if report["lost"] or report["duplicates"]:
+                            print(f"  {name}: lost {report['lost']}, duplicates {report['duplicates']}", file=sys.stderr)
+                        figures[name][kind].append(report[figure])
+                finally:
+                    broker.stop()
+                broker = Broker(kind, workdir)
+                try:
+                    memory[kind].append(idle_bytes_per_connection(broker))
+                finally:
+                    broker.stop()
+
+    print("| scenario | HomeRules | Mosquitto | ratio | target |")
+    print("|---|---|---|---|---|")
+    for name, _, _, target, higher in SCENARIOS:
+        ours, theirs = statistics.median(figures[name]["HomeRules"]), statistics.median(figures[name]["Mosquitto"])
+        ratio = ours / theirs if theirs else float("nan")
+        mark = "met" if (ratio >= target if higher else ratio <= target) else "not met"
+        print(f"| {name} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | {'≥' if higher else '≤'} {target}× ({mark}) |")
+    ours, theirs = statistics.median(memory["HomeRules"]), statistics.median(memory["Mosquitto"])
+    ratio = ours / theirs if theirs else float("nan")
+    print(f"| RSS per idle connection, {IDLE:,} connections (bytes) | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | ≤ 3× ({'met' if ratio <= 3 else 'not met'}) |")
+
+    daemon = subprocess.run(["taskset", "-c", "0,1", BIN, "bench", "daemon", "--seconds", "10", "--events", "100000"],
+                            capture_output=True, text=True, timeout=900).stdout.strip().splitlines()
+    print()
+    print("Rules path (`homerules bench daemon`, no Mosquitto counterpart):")
+    print()
+    for line in daemon:
+        print(f"    {line}")
+    print()
+    print(f"Medians of {ROUNDS} rounds, alternating HomeRules and Mosquitto; brokers on CPU 0, load on CPU 1; "
+          f"{os.cpu_count()} CPUs; mosquitto {subprocess.run(['mosquitto', '-h'], capture_output=True, text=True).stdout.splitlines()[0]}")
+
+
+if __name__ == "__main__":
+    main()
