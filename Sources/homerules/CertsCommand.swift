@@ -52,8 +52,11 @@ struct CertsCommand: ParsableCommand {
             print(CertsReport(outcome: try request.run(), port: port).text)
         } catch {
             printError("error: \(error)")
-            if case .notIssuedByAuthority = error { printError("hint: add --renew to issue it again with the authority in \(directory)") }
-            if case .serverCertificateExists = error { printError("hint: add --renew to replace it") }
+            switch error {
+            case .notIssuedByAuthority: printError("hint: add --renew to issue it again with the authority in \(directory)")
+            case .serverCertificateExists: printError("hint: add --renew to replace it")
+            default: break
+            }
             throw ExitCode.failure
         }
     }

@@ -32,9 +32,9 @@ public enum HomeCertificateError: Error, Sendable, Hashable, CustomStringConvert
         case .keyDoesNotMatchCertificate(let keyFile, let certFile):
             "\(keyFile) is not the private key of the certificate in \(certFile)"
         case .notIssuedByAuthority(let path, let authority):
-            "\(path) was not issued by the certificate authority in \(authority); renew it to issue a new one"
+            "\(path) was not issued by the certificate authority in \(authority)"
         case .serverCertificateExists(let path):
-            "\(path) exists; renew it to issue a new one for the names given"
+            "\(path) exists; new names need a new server certificate"
         case .invalidHostName(let name):
             "\"\(name)\" is not a host name (letters, digits, hyphens and dots)"
         case .invalidIPAddress(let address):
