@@ -125,6 +125,13 @@ import Testing
             present: directory.file("ca.crt").path, missing: directory.file("ca.key").path)) {
             try HomeCertificates(directory: directory.path).run()
         }
+
+        // With the authority gone, a new one would not have signed what is left.
+        try FileManager.default.removeItem(atPath: directory.file("ca.crt").path)
+        #expect(throws: HomeCertificateError.notIssuedByAuthority(path: server, authority: directory.file("ca.crt").path)) {
+            try HomeCertificates(directory: directory.path).run()
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.file("ca.crt").path))
     }
 
     @Test(.enabled(if: Peers.enabled("openssl")))

@@ -41,7 +41,6 @@ public struct HomeCertificates: Sendable {
             clientNames.append(name)
         }
         let existing = try HomeCertificateAuthority.load(from: directory)
-        // Certificates left by an authority that is gone cannot be kept.
         let keptServer = try existing.flatMap { authority throws(HomeCertificateError) in
             try renew ? nil : authority.existingCertificate(file: "server")
         }
@@ -51,10 +50,13 @@ public struct HomeCertificates: Sendable {
                 try renew ? nil : authority.existingCertificate(file: name)
             }
         }
-        if existing == nil {
-            for file in ["server"] + clientNames where !renew {
+        if existing == nil && !renew {
+            // Certificates left by an authority that is gone would not verify under a new one.
+            for file in ["server"] + clientNames {
                 let path = HomeCertificateAuthority.path(directory, file + ".crt")
-                if CertificateFiles.exists(path) { throw .notIssuedByAuthority(path: path, authority: HomeCertificateAuthority.path(directory, "ca.crt")) }
+                guard !CertificateFiles.exists(path) else {
+                    throw .notIssuedByAuthority(path: path, authority: HomeCertificateAuthority.path(directory, "ca.crt"))
+                }
             }
         }
 
