@@ -1,4 +1,5 @@
-/// The parts of a broker URL: `mqtt://[user[:password]@]host[:port][/]`.
+/// The parts of a broker URL: `mqtt://[user[:password]@]host[:port][/]`,
+/// or `mqtts://` for TLS.
 ///
 /// Parsed by hand rather than with Foundation's URL so that the client stays
 /// on NIO alone and every mistake gets an error naming it.
@@ -7,19 +8,21 @@ struct BrokerURL: Hashable {
     var port: Int
     var username: String?
     var password: String?
+    var usesTLS: Bool
 
-    static let schemes = ["mqtt", "tcp"]
+    static let plainSchemes = ["mqtt", "tcp"]
+    /// `ssl://` is paho's name for it.
+    static let tlsSchemes = ["mqtts", "ssl"]
 
     init(parsing url: String) throws(MQTTClientError) {
         func invalid(_ reason: String) -> MQTTClientError { .invalidURL(url, reason: reason) }
 
         guard let schemeEnd = url.firstRange(of: "://") else { throw invalid("expected mqtt://host[:port]") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        guard Self.schemes.contains(scheme) else {
-            throw invalid(scheme == "mqtts" || scheme == "ssl"
-                ? "TLS (\(scheme)://) is not supported yet"
-                : "unknown scheme \"\(scheme)\"; expected mqtt://")
+        guard Self.plainSchemes.contains(scheme) || Self.tlsSchemes.contains(scheme) else {
+            throw invalid("unknown scheme \"\(scheme)\"; expected mqtt:// or mqtts://")
         }
+        usesTLS = Self.tlsSchemes.contains(scheme)
         var rest = url[schemeEnd.upperBound...]
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.contains("/"), !rest.contains("?"), !rest.contains("#") else {
@@ -66,7 +69,7 @@ struct BrokerURL: Hashable {
             }
             port = value
         } else {
-            port = MQTTClientConfiguration.defaultPort
+            port = usesTLS ? MQTTClientConfiguration.defaultTLSPort : MQTTClientConfiguration.defaultPort
         }
     }
 

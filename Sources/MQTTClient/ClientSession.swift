@@ -2,6 +2,7 @@ import Logging
 import MQTT
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The owner of all of a client's state: the connection's lifecycle, what
 /// outlives a connection (inflight publishes, packet identifiers, QoS 2
@@ -13,6 +14,8 @@ import NIOPosix
 /// of packets without locks, tasks or hops.
 final class ClientSession {
     let configuration: MQTTClientConfiguration
+    /// Made once from the TLS files; each connection gets a handler of its own.
+    let tlsContext: NIOSSLContext?
     let clientID: String
     let eventLoop: any EventLoop
     let logger: Logger
@@ -34,8 +37,9 @@ final class ClientSession {
     /// closes the connection anyway.
     static let disconnectGracePeriod = TimeAmount.seconds(2)
 
-    init(configuration: MQTTClientConfiguration, clientID: String, eventLoop: any EventLoop, logger: Logger) {
+    init(configuration: MQTTClientConfiguration, tlsContext: NIOSSLContext?, clientID: String, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
+        self.tlsContext = tlsContext
         self.clientID = clientID
         self.eventLoop = eventLoop
         var logger = logger
@@ -98,6 +102,11 @@ final class ClientSession {
 
     private func configurePipeline(of channel: any Channel, connectionID: Int) throws {
         let pipeline = channel.pipeline.syncOperations
+        if let tlsContext, let tls = configuration.tls {
+            // Writes wait in the handler until the handshake is done, CONNECT included.
+            try pipeline.addHandler(
+                NIOSSLClientHandler(context: tlsContext, serverHostname: tls.serverHostname(connectingTo: configuration.host)))
+        }
         try pipeline.addHandler(ByteToMessageHandler(MQTTDecoder(maximumPacketSize: configuration.maximumPacketSize)))
         try pipeline.addHandler(MessageToByteHandler(MQTTEncoder()))
         if configuration.keepAliveSeconds > 0 {

@@ -49,7 +49,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch error {
         case let error as MQTTClientError: error
         case let error as MQTTProtocolError: .protocolViolation(error.description)
-        default: .connectionLost(reason: String(describing: error))
+        default: TLSFailure.reason(for: error).map(MQTTClientError.tlsFailed) ?? .connectionLost(reason: String(describing: error))
         }
     }
 }

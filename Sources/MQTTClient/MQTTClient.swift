@@ -48,7 +48,8 @@ public final class MQTTClient: Sendable {
 
     /// Creates a client; nothing happens on the network until ``connect()``.
     ///
-    /// - Throws: ``MQTTClientError/invalidConfiguration(_:)`` or
+    /// - Throws: ``MQTTClientError/invalidConfiguration(_:)`` (also for TLS
+    ///   files that are missing, unreadable or not PEM, read here once) or
     ///   ``MQTTClientError/invalidTopicName(_:_:)`` for a will topic.
     public init(
         configuration: MQTTClientConfiguration,
@@ -56,11 +57,13 @@ public final class MQTTClient: Sendable {
         logger: Logger = Logger(label: "homerules.mqtt-client")
     ) throws(MQTTClientError) {
         try configuration.validate()
+        let tlsContext = try configuration.tls?.makeContext()
         self.configuration = configuration
         self.clientID = configuration.resolvedClientID
         self.eventLoop = eventLoopGroup.next()
         self.session = .makeBoxSendingValue(
-            ClientSession(configuration: configuration, clientID: clientID, eventLoop: eventLoop, logger: logger),
+            ClientSession(
+                configuration: configuration, tlsContext: tlsContext, clientID: clientID, eventLoop: eventLoop, logger: logger),
             as: ClientSession.self,
             eventLoop: eventLoop)
     }
@@ -77,8 +80,8 @@ public final class MQTTClient: Sendable {
     ///
     /// - Throws: ``MQTTClientError/connectionRefused(_:)`` naming the CONNACK
     ///   return code, ``MQTTClientError/unreachable(host:port:reason:)``,
-    ///   ``MQTTClientError/connectTimeout(host:port:timeout:)``, or
-    ///   ``MQTTClientError/alreadyConnected``.
+    ///   ``MQTTClientError/connectTimeout(host:port:timeout:)``,
+    ///   ``MQTTClientError/tlsFailed(_:)``, or ``MQTTClientError/alreadyConnected``.
     @discardableResult
     public func connect() async throws -> ConnectResult {
         try await onEventLoop { session, promise in session.connect(promise: promise) }

@@ -11,7 +11,7 @@ import NIOCore
 public struct MQTTClientConfiguration: Sendable {
     /// The broker's host name or IP address.
     public var host: String
-    /// The broker's TCP port; 1883 unless told otherwise.
+    /// The broker's TCP port; 1883 unless told otherwise (8883 for `mqtts://`).
     public var port: Int
     /// The client identifier. Empty means "generate one" (``resolvedClientID``):
     /// the broker would refuse an empty id without a clean session, and MQTT 3.1
@@ -52,8 +52,12 @@ public struct MQTTClientConfiguration: Sendable {
     /// (Mosquitto's `max_queued_messages`). Beyond it, `publish` throws
     /// ``MQTTClientError/queueFull(limit:)`` rather than growing without bound.
     public var maximumQueuedMessages: Int
+    /// TLS, as `mqtts://` asks for; nil for plain MQTT.
+    public var tls: TLSOptions?
 
     public static let defaultPort = 1883
+    /// The port of MQTT over TLS.
+    public static let defaultTLSPort = 8883
 
     /// The longest string or binary field MQTT can carry (§1.5.3).
     static let maximumFieldLength = 65_535
@@ -70,7 +74,8 @@ public struct MQTTClientConfiguration: Sendable {
         protocolVersion: ProtocolVersion = .v3_1_1,
         connectTimeout: Duration = .seconds(10),
         reconnect: ReconnectPolicy = .exponentialBackoff(),
-        maximumPacketSize: Int = 16 * 1024 * 1024
+        maximumPacketSize: Int = 16 * 1024 * 1024,
+        tls: TLSOptions? = nil
     ) {
         self.host = host
         self.port = port
@@ -87,14 +92,19 @@ public struct MQTTClientConfiguration: Sendable {
         self.maximumPacketSize = maximumPacketSize
         self.maximumInflightMessages = 20
         self.maximumQueuedMessages = 1000
+        self.tls = tls
     }
 
     /// Reads host, port and credentials from `mqtt://[user[:password]@]host[:port]`
     /// (`tcp://` is accepted as a synonym); user and password may be
     /// percent-encoded, and an IPv6 host is written in brackets.
+    /// `mqtts://` (or `ssl://`) turns on TLS with the system's trust roots
+    /// and port 8883 by default; set ``tls`` for a home CA or a client certificate.
     public init(url: String) throws(MQTTClientError) {
         let parsed = try BrokerURL(parsing: url)
-        self.init(host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password)
+        self.init(
+            host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password,
+            tls: parsed.usesTLS ? TLSOptions() : nil)
     }
 
     /// ``clientID``, or a generated `homerules-` id of 22 characters (MQTT 3.1
@@ -138,6 +148,7 @@ public struct MQTTClientConfiguration: Sendable {
         try StringValidation.noNullCharacter(clientID)
         try StringValidation.noNullCharacter(username ?? "")
         try reconnect.validate()
+        try tls?.validate()
     }
 
     /// The keepalive interval in whole seconds, as CONNECT carries it.

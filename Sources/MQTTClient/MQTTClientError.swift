@@ -12,6 +12,9 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case connectTimeout(host: String, port: Int, timeout: Duration)
     /// The broker answered CONNACK with a refusal.
     case connectionRefused(ConnectReturnCode)
+    /// The TLS handshake failed, or TLS broke the connection: the broker's
+    /// certificate was not trusted, or the broker refused ours.
+    case tlsFailed(String)
     /// An established connection ended without `disconnect()`.
     case connectionLost(reason: String)
     /// Nothing arrived within the ping timeout after a PINGREQ.
@@ -49,6 +52,8 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
             "the MQTT broker at \(host):\(port) did not accept the connection within \(timeout)"
         case .connectionRefused(let code):
             "the MQTT broker refused the connection: \(code) (CONNACK return code \(code.rawValue))"
+        case .tlsFailed(let reason):
+            "TLS with the MQTT broker failed: \(reason)"
         case .connectionLost(let reason):
             "the connection to the MQTT broker was lost: \(reason)"
         case .keepAliveTimeout:

@@ -31,8 +31,7 @@ import Testing
 
     @Test(arguments: [
         ("broker.local", "expected mqtt://host[:port]"),
-        ("http://broker", "unknown scheme \"http\"; expected mqtt://"),
-        ("mqtts://broker", "TLS (mqtts://) is not supported yet"),
+        ("http://broker", "unknown scheme \"http\"; expected mqtt:// or mqtts://"),
         ("mqtt://", "the host is empty"),
         ("mqtt://broker:0", "port \"0\" is not a number between 1 and 65535"),
         ("mqtt://broker:70000", "port \"70000\" is not a number between 1 and 65535"),

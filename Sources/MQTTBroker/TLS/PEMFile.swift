@@ -1,0 +1,89 @@
+import NIOSSL
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A certificate or key file named in the configuration, read whole, whose
+/// errors say which option named it and what is wrong with it.
+///
+/// NIOSSL's own file loading reports only "failed to load"; a maker whose
+/// broker does not start deserves to know that the key was given as the
+/// certificate, or that the file is DER, or unreadable by the daemon's user.
+struct PEMFile {
+    let option: String
+    let path: String
+    let bytes: [UInt8]
+
+    /// Larger than any certificate bundle a home needs (the system's is ~200 kB).
+    static let maximumSize = 4 * 1024 * 1024
+
+    init(option: String, path: String) throws(TLSSetupError) {
+        self.option = option
+        self.path = path
+        switch Self.contents(of: path) {
+        case .success(let bytes): self.bytes = bytes
+        case .failure(let problem): throw .unusableFile(option: option, path: path, problem: problem)
+        }
+    }
+
+    /// Every certificate in the file, in order (a chain starts with the leaf).
+    func certificates() throws(TLSSetupError) -> [NIOSSLCertificate] {
+        try requirePEM()
+        guard contains("-----BEGIN CERTIFICATE-----") else { throw unusable(.noCertificate) }
+        let certificates = (try? NIOSSLCertificate.fromPEMBytes(bytes)) ?? []
+        guard !certificates.isEmpty else { throw unusable(.invalidCertificate) }
+        return certificates
+    }
+
+    /// The private key in the file.
+    func privateKey() throws(TLSSetupError) -> NIOSSLPrivateKey {
+        try requirePEM()
+        // OpenSSL's two ways of marking a passphrase: PKCS#8 and the legacy header.
+        if contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || contains("Proc-Type: 4,ENCRYPTED") {
+            throw unusable(.encryptedKey)
+        }
+        guard contains("PRIVATE KEY-----") else { throw unusable(.noPrivateKey) }
+        guard let key = try? NIOSSLPrivateKey(bytes: bytes, format: .pem) else { throw unusable(.invalidKey) }
+        return key
+    }
+
+    private func requirePEM() throws(TLSSetupError) {
+        guard contains("-----BEGIN ") else { throw unusable(.notPEM) }
+    }
+
+    private func unusable(_ problem: TLSSetupError.FileProblem) -> TLSSetupError {
+        .unusableFile(option: option, path: path, problem: problem)
+    }
+
+    private func contains(_ marker: String) -> Bool {
+        bytes.firstRange(of: Array(marker.utf8)) != nil
+    }
+
+    /// The bytes of a file, or why they cannot be had.
+    static func contents(of path: String) -> Result<[UInt8], TLSSetupError.FileProblem> {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            return .failure(errno == ENOENT ? .missing : .unreadable(String(cString: strerror(errno))))
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return .success(bytes) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(String(cString: strerror(errno))))
+            }
+            bytes += chunk[..<count]
+            if bytes.count > maximumSize {
+                return .failure(.unreadable("larger than \(maximumSize / 1024 / 1024) MiB, which no certificate file is"))
+            }
+        }
+    }
+}
