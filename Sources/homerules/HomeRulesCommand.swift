@@ -9,7 +9,7 @@ struct HomeRulesCommand: AsyncParsableCommand {
             ServeCommand.self, RulesCommand.self,
             DevicesCommand.self, EventsCommand.self, WhyCommand.self,
             SetCommand.self, ToggleCommand.self, WatchCommand.self, SimulateCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, PasswdCommand.self,
         ]
     )
 }
