@@ -129,6 +129,19 @@ struct AuthPasswordFileTests {
         #expect(try PasswordFile.load(path: path).usernames == ["jake", "ann"])
     }
 
+    @Test func writingThroughASymbolicLinkKeepsTheLink() throws {
+        let directory = try TemporaryDirectory()
+        let target = directory.file("real-passwd").path
+        let link = directory.file("passwd").path
+        try PasswordFile().write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        var file = try PasswordFile.load(path: link)
+        try file.set(username: "jake", password: bytes("1234"))
+        try file.write(to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try PasswordFile.load(path: target).usernames == ["jake"])
+    }
+
     @Test func aMissingOrUnreadableFileIsNamed() throws {
         #expect {
             try PasswordFile.load(path: "/nonexistent/passwd")

@@ -68,7 +68,7 @@ struct AuthPasswordInteropTests {
         try file.set(username: "old", password: bytes("legacy"), scheme: .sha512)
         try file.set(username: "slow", password: bytes("iterated"), scheme: .pbkdf2SHA512(iterations: 2000))
         // A 2.1-style entry: Mosquitto 2.0.11 drops it (with a log line) and starts anyway.
-        file.set(.init(username: "new", hash: PasswordHash(password: bytes("long salt"), scheme: PasswordHash.defaultScheme, saltLength: 64)))
+        try file.set(.init(username: "new", hash: PasswordHash(password: bytes("long salt"), scheme: PasswordHash.defaultScheme, saltLength: 64)))
         try file.write(to: path)
 
         let broker = try await AuthPeer.mosquitto(allowAnonymous: false, passwordFile: path)

@@ -41,10 +41,12 @@ enum AuthFileIO {
     /// broker reloading) sees the old file or the new one, never half of
     /// one. The new file has `mode`; it keeps the owner of the file it
     /// replaces when the caller may set that (root editing the broker's file).
-    static func write(_ text: String, to path: String, mode: mode_t) throws(AuthFileError) {
+    /// A symbolic link is followed, as `mosquitto_passwd` does, and stays.
+    static func write(_ text: String, to givenPath: String, mode: mode_t) throws(AuthFileError) {
+        let path = resolvingSymbolicLinks(givenPath)
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw failure(path, "cannot create a temporary file beside it", errno) }
+        guard descriptor >= 0 else { throw failure(givenPath, "cannot create a temporary file beside it", errno) }
         let temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var succeeded = false
         defer {
@@ -52,14 +54,21 @@ enum AuthFileIO {
         }
         do {
             defer { close(descriptor) }
-            guard fchmod(descriptor, mode) == 0 else { throw failure(path, "cannot set the mode of the new file", errno) }
+            guard fchmod(descriptor, mode) == 0 else { throw failure(givenPath, "cannot set the mode of the new file", errno) }
             var existing = stat()
             if stat(path, &existing) == 0 { _ = fchown(descriptor, existing.st_uid, existing.st_gid) }
-            try writeAll(Array(text.utf8), to: descriptor, path: path)
-            guard fsync(descriptor) == 0 else { throw failure(path, "cannot write the file", errno) }
+            try writeAll(Array(text.utf8), to: descriptor, path: givenPath)
+            guard fsync(descriptor) == 0 else { throw failure(givenPath, "cannot write the file", errno) }
         }
-        guard rename(temporaryPath, path) == 0 else { throw failure(path, "cannot replace the file", errno) }
+        guard rename(temporaryPath, path) == 0 else { throw failure(givenPath, "cannot replace the file", errno) }
         succeeded = true
+    }
+
+    /// The path with its links resolved; the path as given when it does not exist yet.
+    private static func resolvingSymbolicLinks(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(AuthFileError) {

@@ -121,18 +121,19 @@ public struct PasswordFile: Sendable {
     }
 
     /// Hashed once, checked against for unknown users.
-    private static let decoy = PasswordHash(password: [UInt8](), scheme: PasswordHash.defaultScheme, salt: [UInt8](repeating: 0, count: 12))
+    private static let decoy = PasswordHash(
+        password: [UInt8](), scheme: PasswordHash.defaultScheme, salt: [UInt8](repeating: 0, count: PasswordHash.defaultSaltLength))
 
     /// Adds `username`, or replaces its password where it stands in the file.
     public mutating func set(
         username: String, password: some Collection<UInt8>, scheme: PasswordHash.Scheme = PasswordHash.defaultScheme
     ) throws(UsernameError) {
-        try Self.validate(username: username)
-        set(Entry(username: username, hash: PasswordHash(password: password, scheme: scheme)))
+        try set(Entry(username: username, hash: PasswordHash(password: password, scheme: scheme)))
     }
 
     /// Adds or replaces an entry with a hash made elsewhere.
-    public mutating func set(_ entry: Entry) {
+    public mutating func set(_ entry: Entry) throws(UsernameError) {
+        try Self.validate(username: entry.username)
         if let index = lineOfUser[entry.username] {
             lines[index] = .entry(entry)
         } else {
