@@ -9,7 +9,8 @@ struct HomeRulesCommand: AsyncParsableCommand {
             ServeCommand.self, RulesCommand.self,
             DevicesCommand.self, EventsCommand.self, WhyCommand.self,
             SetCommand.self, ToggleCommand.self, WatchCommand.self, SimulateCommand.self,
-            CertsCommand.self, BenchCommand.self,
+            PasswdCommand.self, CertsCommand.self,
+            BenchCommand.self,
         ]
     )
 }
