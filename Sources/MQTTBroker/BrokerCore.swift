@@ -18,6 +18,10 @@ final class BrokerCore {
     private var retained = RetainedStore()
     private var routingPass: UInt64 = 0
     private var generatedIDs = 0
+    /// Each listener's security, by listener index; swapped whole on reload.
+    var policies: [ListenerPolicy] = []
+    /// Every session, for refreshing their ACLs on reload.
+    var allSessions: Dictionary<String, Session>.Values { sessions.values }
 
     init(eventLoop: any EventLoop, configuration: BrokerConfiguration, logger: Logger) {
         self.eventLoop = eventLoop
@@ -45,6 +49,12 @@ final class BrokerCore {
     /// Applies a CONNECT: the client-id rules, session takeover, and clean or
     /// resumed session. A nil session means refused.
     func connect(_ packet: ConnectPacket, from connection: ConnectionHandler) -> (ConnAckPacket, Session?) {
+        let policy = policies[connection.listenerIndex]
+        let username: String?
+        switch policy.authenticate(packet, certificateIdentity: connection.certificateIdentity) {
+        case .admitted(let name): username = name
+        case .refused(let code): return (ConnAckPacket(returnCode: code), nil)
+        }
         var clientID = packet.clientID
         if clientID.isEmpty {
             // §3.1.3-8: an empty id is allowed only with a clean session, and not in 3.1.
@@ -69,6 +79,9 @@ final class BrokerCore {
                 limits: configuration, statistics: statistics)
             sessions[clientID] = session
         }
+        session.identity = ClientIdentity(clientID: clientID, username: username)
+        session.acl = policy.acl
+        session.listenerIndex = connection.listenerIndex
         return (ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted), session)
     }
 
@@ -109,6 +122,10 @@ final class BrokerCore {
                 try Topic.validateFilter(request.filter)
             } catch {
                 logger.notice("refused subscription to \"\(request.filter)\": \(error)", metadata: ["client": "\(session.clientID)"])
+                return .failure
+            }
+            if let acl = session.acl, !acl.maySubscribe(filter: request.filter, client: session.identity) {
+                logger.info("denied subscription to \"\(request.filter)\" by the ACL", metadata: ["client": "\(session.clientID)"])
                 return .failure
             }
             subscriptions.insert(request.filter, qos: request.qos, for: session)

@@ -53,10 +53,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     private(set) var isWritable = true
     private var logger: Logger
     let remoteAddress: String
+    /// Which listener accepted the connection: its security applies.
+    let listenerIndex: Int
+    /// The common name of the client's TLS certificate, once verified.
+    private(set) var certificateIdentity: String?
 
-    init(core: BrokerCore, remoteAddress: String) {
+    init(core: BrokerCore, remoteAddress: String, listenerIndex: Int) {
         self.core = core
         self.remoteAddress = remoteAddress
+        self.listenerIndex = listenerIndex
         self.logger = core.logger
         logger[metadataKey: "peer"] = "\(remoteAddress)"
     }
@@ -184,8 +189,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func handlePublish(_ publish: PublishPacket, in session: Session) {
         core.statistics.publishReceived += 1
         let message = MQTTMessage(topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain)
-        // `$SYS/...` is the broker's to write: acknowledged and dropped, as Mosquitto does.
-        let routed = !publish.topic.hasPrefix("$SYS/")
+        // `$SYS/...` is the broker's to write; a publish the ACL denies is
+        // acknowledged and dropped, as Mosquitto does.
+        let routed = !publish.topic.hasPrefix("$SYS/") && core.mayPublish(publish.topic, from: session)
         switch publish.qos {
         case .atMostOnce:
             if routed { core.publish(message) }

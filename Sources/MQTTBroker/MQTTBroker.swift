@@ -2,6 +2,7 @@ import Logging
 import MQTT
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// The embedded MQTT 3.1 / 3.1.1 broker.
@@ -51,12 +52,19 @@ public final class MQTTBroker: Sendable {
 
     /// Binds every listener. Throws if one cannot be bound; then none is left open.
     public func start() async throws {
+        let core = self.core
+        let notices = try await eventLoop.submit {
+            try core.value.loadPolicies()
+            return core.value.policies.compactMap(\.startupNotice)
+        }.get()
+        for notice in notices { logger.notice("\(notice)") }
         var bound: [any Channel] = []
         do {
-            for listener in configuration.listeners {
-                let channel = try await makeBootstrap().bind(host: listener.host, port: listener.port).get()
+            for (index, listener) in configuration.listeners.enumerated() {
+                let channel = try await makeBootstrap(listenerIndex: index).bind(host: listener.host, port: listener.port).get()
                 bound.append(channel)
-                logger.info("listening on \(channel.localAddress.map(Self.describe) ?? "\(listener)")")
+                let scheme = listener.tls == nil ? "mqtt" : "mqtts"
+                logger.info("listening on \(channel.localAddress.map(Self.describe) ?? "\(listener)") (\(scheme))")
             }
         } catch {
             for channel in bound { try? await channel.close() }
@@ -72,6 +80,17 @@ public final class MQTTBroker: Sendable {
             $0.serverChannels += bound
             $0.systemTopicsTask = task
         }
+    }
+
+    /// Rereads every listener's password file, ACL file and certificates,
+    /// without dropping anyone: new rules apply to each client's next
+    /// publish, subscribe and delivery, new certificates to new connections.
+    /// A broken file is refused (the error says where) and the files in
+    /// force stay in force.
+    public func reloadSecurity() async throws {
+        let core = self.core
+        try await eventLoop.submit { try core.value.reloadPolicies() }.get()
+        logger.info("reloaded password, ACL and certificate files")
     }
 
     /// The addresses the listeners are bound to, with the ports picked for port 0.
@@ -135,7 +154,7 @@ public final class MQTTBroker: Sendable {
 
     // MARK: Listening
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(listenerIndex: Int) -> ServerBootstrap {
         let core = self.core
         let configuration = self.configuration
         let highWater = max(configuration.maximumQueuedBytes, 2)
@@ -148,10 +167,13 @@ public final class MQTTBroker: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let core = core.value
                     let peer = channel.remoteAddress.map(Self.describe) ?? "unknown"
-                    let connection = ConnectionHandler(core: core, remoteAddress: peer)
+                    let connection = ConnectionHandler(core: core, remoteAddress: peer, listenerIndex: listenerIndex)
                     guard core.admit(connection) else {
                         core.logger.warning("refused connection from \(peer): max_connections (\(configuration.maximumConnections)) reached")
                         throw BrokerError.tooManyConnections
+                    }
+                    if let tls = core.policies[listenerIndex].tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteCountingHandler(statistics: core.statistics),

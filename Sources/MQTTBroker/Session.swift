@@ -18,10 +18,16 @@ final class Session: Subscriber {
     /// resent PUBLISH with one of these ids is not delivered twice.
     var awaitingRelease: Set<UInt16> = []
     var routingMark = RoutingMark()
+    /// Who the client is, for the ACL: set at each CONNECT.
+    var identity: ClientIdentity
+    /// The ACL of the listener it last connected through, if that has one.
+    var acl: AccessControlList?
+    var listenerIndex = 0
     private let statistics: BrokerStatistics
 
     init(clientID: String, isPersistent: Bool, limits: BrokerConfiguration, statistics: BrokerStatistics) {
         self.clientID = clientID
+        self.identity = ClientIdentity(clientID: clientID, username: nil)
         self.isPersistent = isPersistent
         self.outgoing = OutgoingMessages(
             maximumInflight: limits.maximumInflightMessages, maximumQueued: limits.maximumQueuedMessages)
@@ -29,6 +35,7 @@ final class Session: Subscriber {
     }
 
     func deliver(_ message: MQTTMessage, qos: QoS) {
+        if let acl, !acl.mayReceive(topic: message.topic, client: identity) { return }
         var message = message
         message.qos = qos
         guard qos != .atMostOnce else {

@@ -1,0 +1,29 @@
+import Logging
+import MQTT
+
+extension BrokerCore {
+    /// Loads every listener's security; throws (changing nothing) if a
+    /// file is missing or broken.
+    func loadPolicies() throws {
+        policies = try configuration.listeners.map(ListenerPolicy.load)
+    }
+
+    /// Rereads the password files, ACL files and certificates. Connected
+    /// clients stay connected; the new ACLs apply to their next publish,
+    /// subscribe and delivery. On error the files in force stay in force.
+    func reloadPolicies() throws {
+        let fresh = try configuration.listeners.map(ListenerPolicy.load)
+        policies = fresh
+        for session in allSessions {
+            session.acl = fresh[session.listenerIndex].acl
+        }
+    }
+
+    /// Whether the session's client may publish on `topic`.
+    func mayPublish(_ topic: String, from session: Session) -> Bool {
+        guard let acl = session.acl else { return true }
+        if acl.mayPublish(topic: topic, client: session.identity) { return true }
+        logger.info("denied publish to \"\(topic)\" by the ACL", metadata: ["client": "\(session.clientID)"])
+        return false
+    }
+}

@@ -1,0 +1,72 @@
+import MQTT
+import NIOCore
+import NIOSSL
+
+/// One listener's security, loaded from its files: who may connect, and
+/// (with an ACL) what they may publish, subscribe to and receive.
+///
+/// Immutable: a reload builds a new one and the broker swaps it in, so a
+/// broken file never leaves a listener half configured.
+struct ListenerPolicy: Sendable {
+    let listener: BrokerConfiguration.Listener
+    /// Whether clients without a user name get in (after Mosquitto 2's
+    /// default when the configuration does not say).
+    let allowAnonymous: Bool
+    let passwords: PasswordFile?
+    let acl: AccessControlList?
+    let tlsContext: NIOSSLContext?
+
+    /// Reads the listener's password file, ACL file and certificates.
+    /// Errors name the file (and line) that is wrong.
+    static func load(_ listener: BrokerConfiguration.Listener) throws -> ListenerPolicy {
+        let security = listener.security
+        return ListenerPolicy(
+            listener: listener,
+            allowAnonymous: security.allowAnonymous ?? (listener.isLoopback && security.passwordFile == nil),
+            passwords: try security.passwordFile.map { try PasswordFile.load(path: $0) },
+            acl: try security.aclFile.map { try AccessControlList.load(path: $0) },
+            tlsContext: try listener.tls.map { try $0.makeServerContext() })
+    }
+
+    /// The outcome of a CONNECT's credentials.
+    enum Admission: Equatable {
+        /// In, acting as this user name (nil for anonymous).
+        case admitted(username: String?)
+        /// Refused with this CONNACK code.
+        case refused(ConnectReturnCode)
+    }
+
+    /// Decides a CONNECT. Mosquitto answers every refusal of this kind
+    /// with 5, "not authorized".
+    func authenticate(_ connect: ConnectPacket, certificateIdentity: String?) -> Admission {
+        if let tls = listener.tls, tls.useIdentityAsUsername {
+            // The certificate is the credential; a password is not asked for.
+            guard let certificateIdentity else { return .refused(.notAuthorized) }
+            return .admitted(username: certificateIdentity)
+        }
+        guard let username = connect.username else {
+            return allowAnonymous ? .admitted(username: nil) : .refused(.notAuthorized)
+        }
+        guard let passwords else {
+            // No password file: a user name is only a name, allowed where anonymous clients are.
+            return allowAnonymous ? .admitted(username: username) : .refused(.notAuthorized)
+        }
+        let password = connect.password.map { Array($0.readableBytesView) } ?? []
+        switch passwords.verify(username: username, password: password) {
+        case .accepted: return .admitted(username: username)
+        default: return .refused(.notAuthorized)
+        }
+    }
+
+    /// What start-up should tell the user about this listener, if anything.
+    var startupNotice: String? {
+        let tlsIdentity = listener.tls?.useIdentityAsUsername == true
+        if !allowAnonymous && passwords == nil && !tlsIdentity {
+            return "listener \(listener) refuses anonymous clients and has no password_file: no client can connect"
+        }
+        if !allowAnonymous && listener.security.allowAnonymous == nil && !listener.isLoopback {
+            return "listener \(listener) refuses anonymous clients (as Mosquitto 2 does off loopback); set allow_anonymous: true to allow them"
+        }
+        return nil
+    }
+}
