@@ -21,6 +21,8 @@ public final class Daemon: Service {
     private let logger: Logger
     private let bus: any MessageBus
 
+    static let sighup = "SIGHUP"
+
     /// Inputs waiting beyond this many are dropped and logged: the bus must
     /// never block on the daemon.
     static let inputCapacity = 100_000
@@ -134,6 +136,15 @@ public final class Daemon: Service {
     }
 
     private func reload(_ runner: RulesRunner, reason: String, at now: Date) async {
+        if reason == Self.sighup, let broker = embeddedBroker {
+            // Password, ACL and certificate files: connected clients stay; a broken file is refused.
+            do {
+                try await broker.reloadSecurity()
+            } catch {
+                logger.error("security files not reloaded, the ones in force stay: \(error)")
+                await runner.record(Event(time: now, kind: .error, detail: "security files not reloaded: \(error)"))
+            }
+        }
         let (home, errors) = loadHome()
         if let home {
             runner.reload(with: home, at: now)
@@ -181,7 +192,7 @@ public final class Daemon: Service {
         var tasks: [Task<Void, Never>] = []
         tasks.append(Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                continuation.yield(.reload("SIGHUP"))
+                continuation.yield(.reload(Self.sighup))
             }
         })
         if let interval = configuration.reloadCheckInterval {

@@ -34,6 +34,11 @@ public struct ServeSettings: Sendable, Equatable {
     public var broker: String?
     public var username: String?
     public var password: String?
+    /// TLS files of the daemon's own connection to `broker`, with
+    /// mosquitto.conf's bridge names.
+    public var bridgeCAFile: String?
+    public var bridgeCertFile: String?
+    public var bridgeKeyFile: String?
     /// The listeners, with their security resolved (their own keys with
     /// `per_listener_settings`, the top-level ones otherwise).
     public var listeners: [BrokerConfiguration.Listener]?
@@ -53,6 +58,7 @@ public struct ServeSettings: Sendable, Equatable {
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_queued_bytes",
         "per_listener_settings", "allow_anonymous", "password_file", "acl_file",
+        "bridge_cafile", "bridge_certfile", "bridge_keyfile",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -103,6 +109,9 @@ public struct ServeSettings: Sendable, Equatable {
         case "broker": broker = reader.text(node, for: key)
         case "username": username = reader.text(node, for: key)
         case "password": password = reader.text(node, for: key)
+        case "bridge_cafile": bridgeCAFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "bridge_certfile": bridgeCertFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "bridge_keyfile": bridgeKeyFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "per_listener_settings": perListenerSettings = reader.bool(node, for: key) ?? false
         case "allow_anonymous": security.allowAnonymous = reader.bool(node, for: key)
         case "password_file": security.passwordFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }

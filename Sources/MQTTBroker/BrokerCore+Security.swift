@@ -15,14 +15,14 @@ extension BrokerCore {
         let fresh = try configuration.listeners.map(ListenerPolicy.load)
         policies = fresh
         for session in allSessions {
-            session.acl = fresh[session.listenerIndex].acl
+            session.permissions = fresh[session.listenerIndex].permissions(for: session.identity)
         }
     }
 
     /// Whether the session's client may publish on `topic`.
     func mayPublish(_ topic: String, from session: Session) -> Bool {
-        guard let acl = session.acl else { return true }
-        if acl.mayPublish(topic: topic, client: session.identity) { return true }
+        guard let permissions = session.permissions else { return true }
+        if permissions.mayPublish(topic: topic) { return true }
         logger.info("denied publish to \"\(topic)\" by the ACL", metadata: ["client": "\(session.clientID)"])
         return false
     }

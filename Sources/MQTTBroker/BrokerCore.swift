@@ -80,7 +80,7 @@ final class BrokerCore {
             sessions[clientID] = session
         }
         session.identity = ClientIdentity(clientID: clientID, username: username)
-        session.acl = policy.acl
+        session.permissions = policy.permissions(for: session.identity)
         session.listenerIndex = connection.listenerIndex
         return (ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted), session)
     }
@@ -124,7 +124,7 @@ final class BrokerCore {
                 logger.notice("refused subscription to \"\(request.filter)\": \(error)", metadata: ["client": "\(session.clientID)"])
                 return .failure
             }
-            if let acl = session.acl, !acl.maySubscribe(filter: request.filter, client: session.identity) {
+            if let permissions = session.permissions, !permissions.maySubscribe(filter: request.filter) {
                 logger.info("denied subscription to \"\(request.filter)\" by the ACL", metadata: ["client": "\(session.clientID)"])
                 return .failure
             }

@@ -55,7 +55,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     let remoteAddress: String
     /// Which listener accepted the connection: its security applies.
     let listenerIndex: Int
-    /// The common name of the client's TLS certificate, once verified.
+    /// The common name of the client's verified TLS certificate, read at
+    /// CONNECT (which always follows the handshake).
     private(set) var certificateIdentity: String?
 
     init(core: BrokerCore, remoteAddress: String, listenerIndex: Int) {
@@ -134,6 +135,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func handleConnect(_ connect: ConnectPacket) {
         connectTimeout?.cancel()
+        if let context { certificateIdentity = BrokerTLS.clientIdentity(in: context.pipeline.syncOperations) }
         let (connack, session) = core.connect(connect, from: self)
         send(.connack(connack))
         guard let session else {

@@ -173,7 +173,7 @@ public final class MQTTBroker: Sendable {
                         throw BrokerError.tooManyConnections
                     }
                     if let tls = core.policies[listenerIndex].tlsContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try BrokerTLS.addServerHandlers(to: channel.pipeline.syncOperations, context: tls)
                     }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteCountingHandler(statistics: core.statistics),

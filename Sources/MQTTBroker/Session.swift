@@ -20,8 +20,9 @@ final class Session: Subscriber {
     var routingMark = RoutingMark()
     /// Who the client is, for the ACL: set at each CONNECT.
     var identity: ClientIdentity
-    /// The ACL of the listener it last connected through, if that has one.
-    var acl: AccessControlList?
+    /// Its rules in the ACL of the listener it last connected through, if
+    /// that listener has an ACL.
+    var permissions: ClientPermissions?
     var listenerIndex = 0
     private let statistics: BrokerStatistics
 
@@ -35,7 +36,7 @@ final class Session: Subscriber {
     }
 
     func deliver(_ message: MQTTMessage, qos: QoS) {
-        if let acl, !acl.mayReceive(topic: message.topic, client: identity) { return }
+        if let permissions, !permissions.mayReceive(topic: message.topic) { return }
         var message = message
         message.qos = qos
         guard qos != .atMostOnce else {

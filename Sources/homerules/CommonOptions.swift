@@ -48,6 +48,15 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .long, help: "Password for the broker.")
     var password: String?
 
+    @Option(name: .long, help: ArgumentHelp("Trust the authority in this PEM file for a TLS broker (mosquitto_sub's --cafile); turns TLS on.", valueName: "file"))
+    var cafile: String?
+
+    @Option(name: .long, help: ArgumentHelp("This client's certificate, PEM, for a broker with require_certificate; turns TLS on.", valueName: "file"))
+    var cert: String?
+
+    @Option(name: .long, help: ArgumentHelp("The private key of --cert, PEM.", valueName: "file"))
+    var key: String?
+
     /// A client configuration for a short-lived CLI connection: no
     /// reconnecting, a short connect timeout, a recognisable client id.
     func clientConfiguration(clientIDPrefix: String) throws -> MQTTClientConfiguration {
@@ -59,6 +68,7 @@ struct BrokerOptions: ParsableArguments {
         }
         if let username { configuration.username = username }
         if let password { configuration.password = password }
+        configuration.applyTLSFiles(caFile: cafile, certificateFile: cert, keyFile: key)
         configuration.clientID = "\(clientIDPrefix)-\(ProcessInfo.processInfo.processIdentifier)"
         configuration.reconnect = .disabled
         configuration.connectTimeout = .seconds(5)
@@ -69,4 +79,18 @@ struct BrokerOptions: ParsableArguments {
 /// Writes a line to standard error.
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+extension MQTTClientConfiguration {
+    /// Turns TLS on when any of the files is given, as Mosquitto's clients
+    /// do with `--cafile`, `--cert` and `--key`.
+    mutating func applyTLSFiles(caFile: String?, certificateFile: String?, keyFile: String?) {
+        guard caFile != nil || certificateFile != nil || keyFile != nil else { return }
+        if tls == nil && port == MQTTClientConfiguration.defaultPort { port = 8883 }
+        var options = tls ?? TLSOptions()
+        if let caFile { options.trustRoots = .file(caFile) }
+        if let certificateFile { options.certificateFile = certificateFile }
+        if let keyFile { options.keyFile = keyFile }
+        tls = options
+    }
 }

@@ -44,6 +44,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Password for --broker.")
     var password: String?
 
+    @Option(name: .customLong("broker-cafile"), help: ArgumentHelp("Trust this authority (PEM) for a TLS --broker (bridge_cafile).", valueName: "file"))
+    var brokerCAFile: String?
+
+    @Option(name: .customLong("broker-certfile"), help: ArgumentHelp("The daemon's client certificate (PEM) for --broker (bridge_certfile).", valueName: "file"))
+    var brokerCertFile: String?
+
+    @Option(name: .customLong("broker-keyfile"), help: ArgumentHelp("The private key of --broker-certfile (bridge_keyfile).", valueName: "file"))
+    var brokerKeyFile: String?
+
     @Option(name: .customLong("max-connections"), help: "Connections beyond this are closed on accept (max_connections; default 10000).")
     var maximumConnections: Int?
 
@@ -126,6 +135,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if let username = username ?? settings.username { configuration.username = username }
             if let password = password ?? settings.password { configuration.password = password }
+            configuration.applyTLSFiles(
+                caFile: brokerCAFile ?? settings.bridgeCAFile, certificateFile: brokerCertFile ?? settings.bridgeCertFile,
+                keyFile: brokerKeyFile ?? settings.bridgeKeyFile)
             if configuration.clientID.isEmpty { configuration.clientID = "homerules-\(ProcessInfo.processInfo.hostName)" }
             return .external(configuration)
         }

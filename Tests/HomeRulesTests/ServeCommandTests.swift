@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import HomeRules
+import MQTTClient
 import TestSupport
 import Testing
 
@@ -113,6 +114,44 @@ struct ServeCommandTests {
         let events = try EventDatabase.openReadOnly(path: directory.file("homerules.sqlite").path).events(EventFilter())
         #expect(events.filter { $0.kind == .reload }.compactMap(\.detail).map { $0.components(separatedBy: ":")[0] } == ["start", "SIGHUP"])
         await watcher.disconnect()
+    }
+
+    @Test func sighupRereadsThePasswordFileWithoutDroppingClients() async throws {
+        let directory = try TemporaryDirectory()
+        #expect(try await HomeRulesBinary.run(["passwd", "-c", "-b", "passwords", "jake", "1234"], in: directory.path).status == 0)
+        try """
+            allow_anonymous: false
+            password_file: passwords
+            listeners:
+              - { port: 0 }
+            """.write(to: directory.file("homerules.yaml"), atomically: true, encoding: .utf8)
+        let serve = try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --config homerules.yaml", directory.path, HomeRulesBinary.path])
+        defer { serve.stop() }
+        #expect(await serve.waitForOutput { $0.contains("serving 0 devices") })
+        let port = try #require(Self.port(in: serve.output))
+
+        let jake = try MQTTClient(configuration: Self.login(port: port, "jake", "1234", id: "jake-1"), logger: quietLogger)
+        _ = try await jake.connect()
+        #expect(try await HomeRulesBinary.run(["passwd", "-b", "passwords", "jake", "5678"], in: directory.path).status == 0)
+        kill(serve.pid, SIGHUP)
+        #expect(await serve.waitForOutput { $0.contains("reloaded password, ACL and certificate files") })
+
+        try await jake.publish(topic: "still/here", payload: "yes", qos: .atLeastOnce)
+        let old = try MQTTClient(configuration: Self.login(port: port, "jake", "1234", id: "jake-2"), logger: quietLogger)
+        await #expect(throws: MQTTClientError.self) { _ = try await old.connect() }
+        let new = try MQTTClient(configuration: Self.login(port: port, "jake", "5678", id: "jake-3"), logger: quietLogger)
+        _ = try await new.connect()
+        await new.disconnect()
+        await jake.disconnect()
+    }
+
+    private static func login(port: Int, _ user: String, _ password: String, id: String) -> MQTTClientConfiguration {
+        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port)
+        configuration.clientID = id
+        configuration.username = user
+        configuration.password = password
+        configuration.reconnect = .disabled
+        return configuration
     }
 
     /// The port from `listening on 127.0.0.1:PORT`.

@@ -9,10 +9,9 @@ import NIOSSL
 /// broken file never leaves a listener half configured.
 struct ListenerPolicy: Sendable {
     let listener: BrokerConfiguration.Listener
-    /// Whether clients without a user name get in (after Mosquitto 2's
-    /// default when the configuration does not say).
-    let allowAnonymous: Bool
-    let passwords: PasswordFile?
+    /// `allow_anonymous` (after Mosquitto 2's default when the
+    /// configuration does not say) and `password_file`.
+    let authenticator: ConnectAuthenticator
     let acl: AccessControlList?
     let tlsContext: NIOSSLContext?
 
@@ -22,8 +21,9 @@ struct ListenerPolicy: Sendable {
         let security = listener.security
         return ListenerPolicy(
             listener: listener,
-            allowAnonymous: security.allowAnonymous ?? (listener.isLoopback && security.passwordFile == nil),
-            passwords: try security.passwordFile.map { try PasswordFile.load(path: $0) },
+            authenticator: ConnectAuthenticator(
+                allowAnonymous: security.allowAnonymous ?? (listener.isLoopback && security.passwordFile == nil),
+                passwordFile: try security.passwordFile.map { try PasswordFile.load(path: $0) }),
             acl: try security.aclFile.map { try AccessControlList.load(path: $0) },
             tlsContext: try listener.tls.map { try $0.makeServerContext() })
     }
@@ -44,27 +44,24 @@ struct ListenerPolicy: Sendable {
             guard let certificateIdentity else { return .refused(.notAuthorized) }
             return .admitted(username: certificateIdentity)
         }
-        guard let username = connect.username else {
-            return allowAnonymous ? .admitted(username: nil) : .refused(.notAuthorized)
+        if let failure = authenticator.failure(username: connect.username, password: connect.password) {
+            return .refused(failure.connectReturnCode)
         }
-        guard let passwords else {
-            // No password file: a user name is only a name, allowed where anonymous clients are.
-            return allowAnonymous ? .admitted(username: username) : .refused(.notAuthorized)
-        }
-        let password = connect.password.map { Array($0.readableBytesView) } ?? []
-        switch passwords.verify(username: username, password: password) {
-        case .accepted: return .admitted(username: username)
-        default: return .refused(.notAuthorized)
-        }
+        return .admitted(username: connect.username)
+    }
+
+    /// The ACL rules of one client, compiled; nil when the listener has no ACL.
+    func permissions(for identity: ClientIdentity) -> ClientPermissions? {
+        acl?.permissions(for: identity)
     }
 
     /// What start-up should tell the user about this listener, if anything.
     var startupNotice: String? {
         let tlsIdentity = listener.tls?.useIdentityAsUsername == true
-        if !allowAnonymous && passwords == nil && !tlsIdentity {
+        if !authenticator.allowAnonymous && authenticator.passwordFile == nil && !tlsIdentity {
             return "listener \(listener) refuses anonymous clients and has no password_file: no client can connect"
         }
-        if !allowAnonymous && listener.security.allowAnonymous == nil && !listener.isLoopback {
+        if !authenticator.allowAnonymous && listener.security.allowAnonymous == nil && !listener.isLoopback {
             return "listener \(listener) refuses anonymous clients (as Mosquitto 2 does off loopback); set allow_anonymous: true to allow them"
         }
         return nil
