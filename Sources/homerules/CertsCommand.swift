@@ -83,7 +83,7 @@ struct CertsReport {
             lines.append("  \(client.keyPath)")
         }
         let requireCertificate = !outcome.clients.isEmpty
-        lines += ["", "In the homerules configuration (YAML):", "  listeners:", "    - port: \(port)", "      protocol: mqtts"]
+        lines += ["", "In the homerules configuration (YAML):", "  listeners:", "    - host: 0.0.0.0", "      port: \(port)", "      protocol: mqtts"]
         lines += tlsOptions(requireCertificate: requireCertificate).map { "      \($0.name): \($0.value)" }
         lines += ["", "Or in mosquitto.conf:", "  listener \(port)"]
         lines += tlsOptions(requireCertificate: requireCertificate).map { "  \($0.name) \($0.value)" }

@@ -1,4 +1,5 @@
 import Foundation
+import HomeRules
 import TestSupport
 import Testing
 
@@ -39,6 +40,17 @@ struct CertsCommandTests {
         ] {
             #expect(lines.contains(expected), "missing line: \(expected)\n\(result.stdout)")
         }
+    }
+
+    @Test func thePrintedSettingsAreAValidListener() async throws {
+        let parent = try TemporaryDirectory()
+        let result = try await HomeRulesBinary.run(["certs", "certs", "--client", "sensor"], in: parent.path)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex(of: "In the homerules configuration (YAML):")) + 1
+        let yaml = lines[start...].prefix { !$0.isEmpty }.map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        let listener = try #require(try ServeSettings.parse(yaml, path: "homerules.yaml").get().listeners?.first)
+        #expect(listener.description == "0.0.0.0:8883")
+        #expect(listener.tls?.requireCertificate == true && listener.tls?.useIdentityAsUsername == true)
     }
 
     @Test func withoutClientsNoCertificateIsRequired() async throws {
