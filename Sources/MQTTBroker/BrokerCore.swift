@@ -42,6 +42,15 @@ final class BrokerCore {
         return true
     }
 
+    /// Closes the connections that have been silent too long (no CONNECT in
+    /// time, or no packet within 1.5 × keepalive).
+    func sweepSilentConnections(now: NIODeadline = .now()) {
+        let expired = connections.values.filter { connection in
+            connection.silenceDeadline.map { $0 < now } ?? false
+        }
+        for connection in expired { connection.silenceExpired() }
+    }
+
     func connectionClosed(_ connection: ConnectionHandler) {
         connections[ObjectIdentifier(connection)] = nil
     }
@@ -206,8 +215,9 @@ final class BrokerCore {
         // §3.3.1-9: a message matching an established subscription goes out with RETAIN 0.
         var forwarded = message
         forwarded.retain = false
+        var encodedQoS0: ByteBuffer?
         for (subscriber, qos) in matched {
-            subscriber.deliver(forwarded, qos: min(qos, message.qos))
+            subscriber.deliver(forwarded, qos: min(qos, message.qos), encodedQoS0: &encodedQoS0)
         }
     }
 

@@ -33,7 +33,8 @@ struct OutgoingMessages {
     let maximumInflight: Int
     let maximumQueued: Int
     private(set) var inflight: [Entry] = []
-    private(set) var queued = CircularBuffer<MQTTMessage>()
+    // Room for one: most clients never have a queue, and the default reserves 16.
+    private(set) var queued = CircularBuffer<MQTTMessage>(initialCapacity: 1)
     private var lastPacketID: UInt16 = 0
 
     init(maximumInflight: Int, maximumQueued: Int) {

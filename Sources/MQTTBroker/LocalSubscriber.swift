@@ -1,4 +1,5 @@
 import MQTT
+import NIOCore
 
 /// An in-process subscriber: the daemon reading the broker without a socket.
 /// Its handler runs on the broker's event loop and must return quickly.
@@ -11,7 +12,7 @@ final class LocalSubscriber: Subscriber {
         self.handler = handler
     }
 
-    func deliver(_ message: MQTTMessage, qos: QoS) {
+    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout ByteBuffer?) {
         var message = message
         message.qos = qos
         handler(message)

@@ -29,6 +29,7 @@ public final class MQTTBroker: Sendable {
     private struct Running {
         var serverChannels: [any Channel] = []
         var systemTopicsTask: RepeatedTask?
+        var sweepTask: RepeatedTask?
         var isShutDown = false
     }
 
@@ -76,9 +77,14 @@ public final class MQTTBroker: Sendable {
                 for message in SystemTopics.messages(for: core.value.status) { core.value.publish(message) }
             }
         }
+        // A quarter second of slack on connect_timeout and keepalive, for one timer in all.
+        let sweep = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in
+            core.value.sweepSilentConnections()
+        }
         running.withLock {
             $0.serverChannels += bound
             $0.systemTopicsTask = task
+            $0.sweepTask = sweep
         }
     }
 
@@ -101,16 +107,17 @@ public final class MQTTBroker: Sendable {
     /// Stops listening, closes every connection (wills are not published: the
     /// broker, not the clients, is going away) and stops the broker's thread.
     public func shutdown() async {
-        let (channels, task, alreadyDown) = running.withLock { state in
+        let (channels, tasks, alreadyDown) = running.withLock { state in
             defer {
                 state.serverChannels = []
                 state.systemTopicsTask = nil
+                state.sweepTask = nil
                 state.isShutDown = true
             }
-            return (state.serverChannels, state.systemTopicsTask, state.isShutDown)
+            return (state.serverChannels, [state.systemTopicsTask, state.sweepTask], state.isShutDown)
         }
         guard !alreadyDown else { return }
-        task?.cancel()
+        for task in tasks { task?.cancel() }
         for channel in channels { try? await channel.close() }
         let core = self.core
         try? await eventLoop.submit { core.value.closeAll() }.get()
@@ -162,6 +169,8 @@ public final class MQTTBroker: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Small first reads: most connections are idle devices, and NIO keeps the read buffer.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64, maximum: 65_536))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -176,9 +185,8 @@ public final class MQTTBroker: Sendable {
                         try BrokerTLS.addServerHandlers(to: channel.pipeline.syncOperations, context: tls)
                     }
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteCountingHandler(statistics: core.statistics),
-                        ByteToMessageHandler(MQTTDecoder(maximumPacketSize: configuration.maximumPacketSize)),
-                        MessageToByteHandler(MQTTEncoder()),
+                        ByteToMessageHandler(CountingDecoder(
+                            maximumPacketSize: configuration.maximumPacketSize, statistics: core.statistics)),
                         connection,
                     ])
                 }

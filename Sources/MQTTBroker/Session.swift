@@ -35,7 +35,7 @@ final class Session: Subscriber {
         self.statistics = statistics
     }
 
-    func deliver(_ message: MQTTMessage, qos: QoS) {
+    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout ByteBuffer?) {
         if let permissions, !permissions.mayReceive(topic: message.topic) { return }
         var message = message
         message.qos = qos
@@ -43,12 +43,16 @@ final class Session: Subscriber {
             // QoS 0 is not queued for absent clients (Mosquitto's default) and
             // is dropped for clients that do not keep up.
             guard let connection else { return }
-            if connection.isWritable {
-                connection.send(.publish(PublishPacket(
-                    topic: message.topic, payload: message.payload, retain: message.retain)))
-            } else {
+            guard connection.isWritable else {
                 statistics.droppedMessages += 1
+                return
             }
+            if encodedQoS0 == nil {
+                var buffer = ByteBuffer()
+                try? buffer.writeMQTTPacket(.publish(PublishPacket(topic: message.topic, payload: message.payload, retain: message.retain)))
+                encodedQoS0 = buffer
+            }
+            connection.send(encodedPublish: encodedQoS0!)
             return
         }
         switch outgoing.admit(message, windowOpen: connection != nil) {

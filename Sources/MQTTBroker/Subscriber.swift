@@ -1,4 +1,5 @@
 import MQTT
+import NIOCore
 
 /// Something that subscriptions deliver to: a client's session, or an
 /// in-process subscriber of the daemon.
@@ -6,8 +7,10 @@ import MQTT
 /// Only the broker's event loop touches subscribers.
 protocol Subscriber: AnyObject {
     /// Hands over one message at the QoS it is delivered with, which is the
-    /// lower of the published QoS and the granted QoS.
-    func deliver(_ message: MQTTMessage, qos: QoS)
+    /// lower of the published QoS and the granted QoS. `encodedQoS0` caches
+    /// the message's QoS 0 PUBLISH bytes across the subscribers of one
+    /// routing pass, so a fan-out encodes it once.
+    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout ByteBuffer?)
 
     /// Scratch space for `Router`: the routing pass that last matched this
     /// subscriber, and where its entry sits, so that overlapping subscriptions
@@ -18,4 +21,12 @@ protocol Subscriber: AnyObject {
 struct RoutingMark {
     var pass: UInt64 = 0
     var slot: Int = 0
+}
+
+extension Subscriber {
+    /// Delivers one message outside a routing pass (retained messages).
+    func deliver(_ message: MQTTMessage, qos: QoS) {
+        var unshared: ByteBuffer?
+        deliver(message, qos: qos, encodedQoS0: &unshared)
+    }
 }
