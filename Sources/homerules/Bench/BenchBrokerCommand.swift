@@ -41,8 +41,8 @@ struct BenchBrokerCommand: AsyncParsableCommand {
     @Option(help: "Messages published in all (fan-in), or by the one publisher (fan-out).")
     var messages = 1_000_000
 
-    @Option(help: "Messages per second for the latency scenario.")
-    var rate = 10_000
+    @Option(help: "Messages per second in all: the latency scenario's rate (default 10000), or a fixed rate for fan-in and fan-out instead of as fast as possible.")
+    var rate: Int?
 
     @Option(help: "Seconds of the latency scenario, or of holding the idle connections.")
     var seconds = 10
@@ -59,7 +59,7 @@ struct BenchBrokerCommand: AsyncParsableCommand {
     func validate() throws {
         guard QoS(rawValue: UInt8(clamping: qos)) != nil else { throw ValidationError("--qos must be 0, 1 or 2") }
         guard payload >= BenchPayload.headerSize else { throw ValidationError("--payload must be at least \(BenchPayload.headerSize)") }
-        guard publishers > 0, subscribers > 0, messages > 0, rate > 0, seconds > 0, connections > 0, (window ?? 0) >= 0 else {
+        guard publishers > 0, subscribers > 0, messages > 0, (rate ?? 1) > 0, seconds > 0, connections > 0, (window ?? 0) >= 0 else {
             throw ValidationError("counts must be positive")
         }
     }
@@ -73,9 +73,9 @@ struct BenchBrokerCommand: AsyncParsableCommand {
             loop: group.next())
         let report: BenchReport
         switch scenario {
-        case .fanIn: report = try await load.fanIn(publishers: publishers, messages: messages)
-        case .fanOut: report = try await load.fanOut(subscribers: subscribers, messages: messages)
-        case .latency: report = try await load.latency(rate: rate, seconds: seconds)
+        case .fanIn: report = try await load.fanIn(publishers: publishers, messages: messages, rate: rate)
+        case .fanOut: report = try await load.fanOut(subscribers: subscribers, messages: messages, rate: rate)
+        case .latency: report = try await load.latency(rate: rate ?? 10_000, seconds: seconds)
         case .idle: report = try await load.idle(connections: connections, seconds: seconds)
         }
         try? await group.shutdownGracefully()

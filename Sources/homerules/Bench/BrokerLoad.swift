@@ -14,7 +14,7 @@ struct BrokerLoad {
     /// and the flow windows need no locks.
     let loop: any EventLoop
 
-    func fanIn(publishers: Int, messages: Int) async throws -> BenchReport {
+    func fanIn(publishers: Int, messages: Int, rate: Int? = nil) async throws -> BenchReport {
         let flows = try await makeFlows(publishers: publishers, receivers: 1)
         let subscriber = try await open("bench-in-sub")
         try await subscriber.subscribe("bench/+/in", qos: qos, flows: flows)
@@ -22,7 +22,9 @@ struct BrokerLoad {
         var senders: [LoadConnection] = []
         for index in 0..<publishers { senders.append(try await open("bench-in-\(index)")) }
         let jobs = (0..<publishers).map {
-            PublishJob(topic: "bench/\($0)/in", count: perPublisher, qos: qos, payloadSize: payload, publisher: UInt32($0))
+            PublishJob(
+                topic: "bench/\($0)/in", count: perPublisher, qos: qos, payloadSize: payload, publisher: UInt32($0),
+                rate: rate.map { max(1, $0 / publishers) })
         }
         let report = try await measure(
             "fan-in \(publishers)→1", senders: Array(zip(senders, jobs)), receivers: [subscriber], flows: flows,
@@ -31,7 +33,7 @@ struct BrokerLoad {
         return report
     }
 
-    func fanOut(subscribers: Int, messages: Int) async throws -> BenchReport {
+    func fanOut(subscribers: Int, messages: Int, rate: Int? = nil) async throws -> BenchReport {
         let flows = try await makeFlows(publishers: 1, receivers: subscribers)
         var receivers: [LoadConnection] = []
         for index in 0..<subscribers {
@@ -40,7 +42,7 @@ struct BrokerLoad {
             receivers.append(receiver)
         }
         let sender = try await open("bench-out-pub")
-        let job = PublishJob(topic: "bench/out", count: messages, qos: qos, payloadSize: payload, publisher: 0)
+        let job = PublishJob(topic: "bench/out", count: messages, qos: qos, payloadSize: payload, publisher: 0, rate: rate)
         let report = try await measure(
             "fan-out 1→\(subscribers)", senders: [(sender, job)], receivers: receivers, flows: flows, expected: [0: messages])
         for connection in receivers + [sender] { await connection.close() }

@@ -170,10 +170,15 @@ final class LoadHandler: ChannelInboundHandler {
         }
     }
 
+    /// Writes a control packet. Acknowledgements of received messages wait
+    /// for `channelReadComplete`, which flushes a whole read's worth at once.
     private func send(_ packet: Packet) {
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 16)
         try? buffer.writeMQTTPacket(packet)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        switch packet {
+        case .puback, .pubrec, .pubcomp: context.write(wrapOutboundOut(buffer), promise: nil)
+        default: context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
     }
 }
