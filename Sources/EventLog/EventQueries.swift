@@ -124,6 +124,11 @@ extension EventDatabase {
         }
     }
 
+    /// How many events of any kind have ids greater than `id`.
+    public func countEvents(after id: Int64) throws -> Int {
+        try pool.read { db in try Event.filter(Column("id") > id).fetchCount(db) }
+    }
+
     /// How many events of a kind have ids greater than `id`.
     public func countEvents(kind: EventKind, after id: Int64) throws -> Int {
         try pool.read { db in try Event.filter(Column("kind") == kind && Column("id") > id).fetchCount(db) }

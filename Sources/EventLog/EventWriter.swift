@@ -37,7 +37,7 @@ public final class EventWriter: Sendable {
     }
 
     public init(
-        database: EventDatabase, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(50),
+        database: EventDatabase, batchSize: Int = 1000, flushInterval: Duration = .milliseconds(10),
         capacity: Int = 10_000, maximumPayloadLength: Int = 1024, logger: Logger = Logger(label: "homerules.eventlog")
     ) throws {
         self.database = database

@@ -69,6 +69,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
 
         let database = try EventDatabase.openReadOnly(path: configuration.databasePath)
         let before = try database.events(EventFilter(kinds: [.message], limit: 1)).last?.id ?? 0
+        let eventsBefore = try database.countEvents(after: 0)
         let start = ContinuousClock.now
         let perDevice = events / devices
         let commands = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -78,8 +79,9 @@ struct BenchDaemonCommand: AsyncParsableCommand {
         let elapsed = Self.seconds(ContinuousClock.now - start)
         let logged = try await Self.waitForLoggedMessages(database, after: before, expected: perDevice * devices)
         let loggedElapsed = Self.seconds(ContinuousClock.now - start)
-        print(String(format: "sustained, %d devices at once: %d readings, %d commands back in %.2f s (%.0f events/s through broker and rules); all %d in the log after %.2f s (%.0f events/s logged, none lost)",
-                     devices, perDevice * devices, commands, elapsed, Double(perDevice * devices) / elapsed, logged, loggedElapsed, Double(logged) / loggedElapsed))
+        let rows = try database.countEvents(after: 0) - eventsBefore
+        print(String(format: "sustained, %d devices at once: %d readings, %d commands back in %.2f s (%.0f readings/s through broker and rules); all %d readings in the log after %.2f s, with %d events in all (%.0f events/s logged, none lost)",
+                     devices, perDevice * devices, commands, elapsed, Double(perDevice * devices) / elapsed, logged, loggedElapsed, rows, Double(rows) / loggedElapsed))
 
         for sender in senders { await sender.disconnect() }
         await group.triggerGracefulShutdown()
