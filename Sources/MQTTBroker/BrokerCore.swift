@@ -17,6 +17,8 @@ final class BrokerCore {
     private var subscriptions = SubscriptionTrie()
     private var retained = RetainedStore()
     private var routingPass: UInt64 = 0
+    /// Since when reading from clients is paused, while it is.
+    private var readingPausedSince: NIODeadline?
     private var generatedIDs = 0
     /// Each listener's security, by listener index; swapped whole on reload.
     var policies: [ListenerPolicy] = []
@@ -45,10 +47,34 @@ final class BrokerCore {
     /// Closes the connections that have been silent too long (no CONNECT in
     /// time, or no packet within 1.5 × keepalive).
     func sweepSilentConnections(now: NIODeadline = .now()) {
+        // Silence we imposed is nobody's fault.
+        guard readingPausedSince == nil else { return }
         let expired = connections.values.filter { connection in
             connection.silenceDeadline.map { $0 < now } ?? false
         }
         for connection in expired { connection.silenceExpired() }
+    }
+
+    var isReadingPaused: Bool { readingPausedSince != nil }
+
+    /// Stops or resumes reading from every client. While paused, TCP holds
+    /// the publishers back; on resume, the pause is added to every
+    /// connection's allowed silence.
+    func setReadingPaused(_ paused: Bool) {
+        switch (paused, readingPausedSince) {
+        case (true, nil):
+            readingPausedSince = .now()
+            for connection in connections.values { connection.setReading(false) }
+        case (false, let since?):
+            readingPausedSince = nil
+            let pause = NIODeadline.now() - since
+            for connection in connections.values {
+                connection.postponeSilenceDeadline(by: pause)
+                connection.setReading(true)
+            }
+        default:
+            break
+        }
     }
 
     func connectionClosed(_ connection: ConnectionHandler) {

@@ -7,7 +7,9 @@ import NIOCore
 ///
 /// Lives on the broker's event loop, like all broker state.
 final class ConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Packet
+    /// Bytes, decoded here by a `PacketReader` rather than a decoder handler
+    /// of their own: the smallest pipeline an idle device can have.
+    typealias InboundIn = ByteBuffer
     /// Packets are encoded here rather than by a `MessageToByteHandler`: one
     /// handler less per idle device, and a QoS 0 message fanned out to many
     /// subscribers is encoded once.
@@ -50,6 +52,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private let core: BrokerCore
     private var state = State.awaitingConnect
+    private var reader: PacketReader
     private var context: ChannelHandlerContext?
     /// When the connection will have been silent too long: CONNECT must
     /// come within `connect_timeout`, then some packet within 1.5 × keepalive
@@ -71,6 +74,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     init(core: BrokerCore, remoteAddress: String, listenerIndex: Int) {
         self.core = core
+        self.reader = PacketReader(maximumPacketSize: core.configuration.maximumPacketSize)
         self.remoteAddress = remoteAddress
         self.listenerIndex = listenerIndex
     }
@@ -84,6 +88,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         silenceDeadline = .now() + core.configuration.connectTimeout
+        if core.isReadingPaused { setReading(false) }
+    }
+
+    /// Turns reading from the socket off or on (`autoRead`).
+    func setReading(_ reading: Bool) {
+        try? context?.channel.syncOptions?.setOption(.autoRead, value: reading)
+    }
+
+    /// Allows `amount` more silence: time the broker was not reading.
+    func postponeSilenceDeadline(by amount: TimeAmount) {
+        if let deadline = silenceDeadline { silenceDeadline = deadline + amount }
     }
 
     /// Called by the broker's sweep once `silenceDeadline` has passed.
@@ -113,19 +128,30 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let protocolError = error as? MQTTProtocolError else {
-            log(.debug, "connection error: \(error)")
-            close(.connectionLost)
-            return
-        }
-        if case .unsupportedProtocolLevel = protocolError, case .awaitingConnect = state {
-            send(.connack(ConnAckPacket(returnCode: .unacceptableProtocolVersion)))
-        }
-        close(.protocolError(protocolError.description))
+        log(.debug, "connection error: \(error)")
+        close(.connectionLost)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let packet = unwrapInboundIn(data)
+        let bytes = unwrapInboundIn(data)
+        core.statistics.bytesReceived += bytes.readableBytes
+        do {
+            try reader.read(bytes) { packet in
+                handle(packet)
+                if case .closed = state { return false }
+                return true
+            }
+        } catch let error as MQTTProtocolError {
+            if case .unsupportedProtocolLevel = error, case .awaitingConnect = state {
+                send(.connack(ConnAckPacket(returnCode: .unacceptableProtocolVersion)))
+            }
+            close(.protocolError(error.description))
+        } catch {
+            close(.protocolError("\(error)"))
+        }
+    }
+
+    private func handle(_ packet: Packet) {
         core.statistics.packetsReceived += 1
         switch state {
         case .awaitingConnect:

@@ -1,3 +1,4 @@
+import DequeModule
 import MQTT
 import NIOCore
 
@@ -33,8 +34,8 @@ struct OutgoingMessages {
     let maximumInflight: Int
     let maximumQueued: Int
     private(set) var inflight: [Entry] = []
-    // Room for one: most clients never have a queue, and the default reserves 16.
-    private(set) var queued = CircularBuffer<MQTTMessage>(initialCapacity: 1)
+    // A Deque: most clients never have a queue, and an empty one costs nothing.
+    private(set) var queued = Deque<MQTTMessage>()
     private var lastPacketID: UInt16 = 0
 
     init(maximumInflight: Int, maximumQueued: Int) {

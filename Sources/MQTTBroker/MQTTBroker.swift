@@ -22,7 +22,10 @@ public final class MQTTBroker: Sendable {
     public let configuration: BrokerConfiguration
     private let core: NIOLoopBoundBox<BrokerCore>
     private let ownedGroup: MultiThreadedEventLoopGroup?
-    private let eventLoop: any EventLoop
+    /// The loop that owns all broker state and calls in-process handlers.
+    /// Work that talks to the broker at every step can run here (as an
+    /// executor) and skip the thread hops.
+    public let eventLoop: any EventLoop
     private let logger: Logger
     private let running = Mutex(Running())
 
@@ -137,7 +140,25 @@ public final class MQTTBroker: Sendable {
     /// loop after every message sent before it, in order.
     public func send(_ message: MQTTMessage) {
         let core = self.core
-        eventLoop.execute { core.value.publish(message) }
+        if eventLoop.inEventLoop {
+            // Called from a task on the loop, not from inside the broker: route now.
+            core.value.publish(message)
+        } else {
+            eventLoop.execute { core.value.publish(message) }
+        }
+    }
+
+    /// Stops (true) or resumes (false) reading from every client, so that TCP
+    /// holds the publishers back while an in-process subscriber catches up
+    /// instead of its queue growing or dropping. Keepalives do not expire
+    /// while paused. Safe from any thread, handlers included.
+    public func setReadingPaused(_ paused: Bool) {
+        let core = self.core
+        if eventLoop.inEventLoop {
+            core.value.setReadingPaused(paused)
+        } else {
+            eventLoop.execute { core.value.setReadingPaused(paused) }
+        }
     }
 
     /// Subscribes in-process. The handler runs on the broker's event loop, in
@@ -184,11 +205,7 @@ public final class MQTTBroker: Sendable {
                     if let tls = core.policies[listenerIndex].tlsContext {
                         try BrokerTLS.addServerHandlers(to: channel.pipeline.syncOperations, context: tls)
                     }
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(CountingDecoder(
-                            maximumPacketSize: configuration.maximumPacketSize, statistics: core.statistics)),
-                        connection,
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }
     }

@@ -13,7 +13,7 @@ import X509
 ///     channel.eventLoop.makeCompletedFuture {
 ///         let pipeline = channel.pipeline.syncOperations
 ///         if let tls { try BrokerTLS.addServerHandlers(to: pipeline, context: tls) }   // first: nearest the socket
-///         try pipeline.addHandlers([ByteCountingHandler(...), ByteToMessageHandler(MQTTDecoder(...)), ...])
+///         try pipeline.addHandler(ConnectionHandler(...))
 ///     }
 /// }
 /// ```
