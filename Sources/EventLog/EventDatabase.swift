@@ -38,10 +38,10 @@ public struct EventDatabase: Sendable {
 
     /// Writes entries in one transaction, with cached statements and dates
     /// formatted by `EventTime`: GRDB's record encoding is several times
-    /// slower, and this runs for every event.
-    func write(_ entries: [LogEntry]) async throws {
-        try await pool.write { db in
-            LowPriority.applyToThisThread()
+    /// slower, and this runs for every event. Blocks: call it on the
+    /// writer's own thread.
+    func write(_ entries: [LogEntry]) throws {
+        try pool.write { db in
             for entry in entries {
                 switch entry {
                 case .event(let event):
@@ -80,7 +80,7 @@ public struct EventDatabase: Sendable {
             }
         }
         if entries.contains(where: \.isPurge) {
-            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
         }
     }
 
@@ -121,28 +121,4 @@ public enum EventLogError: Error, CustomStringConvertible, Equatable {
         case .notAnEventLog(let path): "\(path): not a HomeRules event log"
         }
     }
-}
-
-/// Logging yields the processor to actuation: the thread that writes the
-/// log runs at a lower priority (nice 10), so a batch of inserts does not
-/// delay the rule that switches a light. Once per thread.
-enum LowPriority {
-    #if os(Linux)
-    nonisolated(unsafe) private static var lowered = Set<Int32>()
-    private static let lock = NSLock()
-
-    static func applyToThisThread() {
-        guard let thread = currentThreadID() else { return }
-        let isNew = lock.withLock { lowered.insert(thread).inserted }
-        if isNew { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(thread), 10) }
-    }
-
-    /// The kernel's id of this thread, from `/proc/thread-self` (`PID/task/TID`).
-    private static func currentThreadID() -> Int32? {
-        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self") else { return nil }
-        return target.split(separator: "/").last.flatMap { Int32($0) }
-    }
-    #else
-    static func applyToThisThread() {}
-    #endif
 }

@@ -23,6 +23,7 @@ public final class EventWriter: Sendable {
     public let maximumPayloadLength: Int
 
     private let database: EventDatabase
+    private let thread = WriterThread(name: "homerules-log")
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -60,7 +61,7 @@ public final class EventWriter: Sendable {
     /// An event with id 0 gets the next id; any other id must come from
     /// `reserveID()`.
     @discardableResult
-    public func record(_ event: Event) async -> Int64 {
+    public nonisolated(nonsending) func record(_ event: Event) async -> Int64 {
         var event = event.truncatingPayload(to: maximumPayloadLength)
         var id = event.id
         await enqueue {
@@ -75,7 +76,7 @@ public final class EventWriter: Sendable {
     }
 
     /// Queues a change of device state.
-    public func update(_ entry: LogEntry) async {
+    public nonisolated(nonsending) func update(_ entry: LogEntry) async {
         await enqueue { _ in entry }
     }
 
@@ -107,13 +108,14 @@ public final class EventWriter: Sendable {
         while let batch = await nextBatch() {
             await write(batch)
         }
+        thread.stop()
     }
 
     // MARK: Queue
 
     /// Appends the entry `make` builds (under the lock, so ids follow queue
     /// order), waiting while the queue is full.
-    private func enqueue(_ make: (inout State) -> LogEntry) async {
+    private nonisolated(nonsending) func enqueue(_ make: (inout State) -> LogEntry) async {
         while true {
             let (queued, writer): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
                 guard state.pending.count < capacity || state.isFinishing else { return (false, nil) }
@@ -172,7 +174,8 @@ public final class EventWriter: Sendable {
         var delay = Duration.milliseconds(50)
         for attempt in 1...5 {
             do {
-                try await database.write(batch)
+                let database = self.database
+                try await thread.run { try database.write(batch) }
                 state.withLock { $0.writtenEntries += batch.count }
                 return
             } catch {
