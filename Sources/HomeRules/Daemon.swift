@@ -66,11 +66,13 @@ public final class Daemon: Service {
         await recordLoad(home: home, errors: loadErrors, reason: "start", runner: runner)
 
         let logger = self.logger
+        let gate = InputGate()
         do {
             try await bus.start(
-                handler: { message in
-                    if case .dropped = continuation.yield(.message(message)) {
-                        logger.error("input queue full: dropped a message on \(message.topic)")
+                handler: { [bus] message in
+                    if gate.entered() { bus.pauseInput(true) }
+                    if case .dropped = continuation.yield(.message(message)), let count = gate.dropped() {
+                        logger.error("input queue full: dropped \(count) message(s), the last on \(message.topic)")
                     }
                 },
                 onReconnect: { continuation.yield(.busReconnected) })
@@ -87,14 +89,35 @@ public final class Daemon: Service {
         let background = startBackgroundInputs(continuation)
         let ticker = Ticker(continuation: continuation)
         await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.seconds)))
-        var lastPurge = now
 
+        // On the embedded broker's loop, a sensor's message reaches the engine
+        // and its command reaches the broker without crossing a thread.
+        await serve(inputs, continuation: continuation, runner: runner, ticker: ticker, writer: writer, gate: gate,
+                    lastPurge: now, isolation: bus.eventLoop.map(EventLoopIsolation.init))
+
+        for task in background { task.cancel() }
+        bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "offline", qos: .atLeastOnce, retain: true))
+        await bus.stop()
+        writer.finish()
+        await writerTask.value
+        let written = writer.writtenEntries
+        logger.info("stopped; \(written) log entries written")
+    }
+
+    /// The daemon's loop: every input in order, until graceful shutdown;
+    /// then the engine's state is saved.
+    private func serve(
+        _ inputs: AsyncStream<Input>, continuation: AsyncStream<Input>.Continuation, runner: RulesRunner,
+        ticker: Ticker, writer: EventWriter, gate: InputGate, lastPurge: Date, isolation: isolated (any Actor)?
+    ) async {
+        var lastPurge = lastPurge
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let now = Date()
                 switch input {
                 case .message(let message):
                     await runner.handle(message, at: now)
+                    if gate.left() { bus.pauseInput(false) }
                 case .tick:
                     ticker.fired()
                     await runner.tick(at: now)
@@ -114,16 +137,8 @@ public final class Daemon: Service {
         } onGracefulShutdown: {
             continuation.finish()
         }
-
-        for task in background { task.cancel() }
         ticker.cancel()
         await runner.saveSnapshot(at: Date())
-        bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "offline", qos: .atLeastOnce, retain: true))
-        await bus.stop()
-        writer.finish()
-        await writerTask.value
-        let written = writer.writtenEntries
-        logger.info("stopped; \(written) log entries written")
     }
 
     // MARK: Loading
@@ -135,7 +150,7 @@ public final class Daemon: Service {
         }
     }
 
-    private func reload(_ runner: RulesRunner, reason: String, at now: Date) async {
+    private nonisolated(nonsending) func reload(_ runner: RulesRunner, reason: String, at now: Date) async {
         if reason == Self.sighup, let broker = embeddedBroker {
             // Password, ACL and certificate files: connected clients stay; a broken file is refused.
             do {
@@ -159,7 +174,7 @@ public final class Daemon: Service {
 
     /// Logs the outcome of loading the files: a summary, or every error at
     /// `file:line:column` with the rules in force kept.
-    private func recordLoad(home: Home?, errors: DiagnosticList?, reason: String, runner: RulesRunner) async {
+    private nonisolated(nonsending) func recordLoad(home: Home?, errors: DiagnosticList?, reason: String, runner: RulesRunner) async {
         let now = Date()
         if let home {
             logger.info("loaded \(home.summary) (\(reason))")

@@ -2,6 +2,7 @@ import Logging
 import MQTT
 import MQTTBroker
 import MQTTClient
+import NIOCore
 import Synchronization
 
 /// Where the daemon reads and writes MQTT: the embedded broker, without a
@@ -9,6 +10,9 @@ import Synchronization
 ///
 /// Messages reach the handler given at `start`, one at a time, in order.
 protocol MessageBus: Sendable {
+    /// The loop that calls the message handler, when the daemon may run its
+    /// own loop there too (nil: the daemon runs on Swift's task threads).
+    var eventLoop: (any EventLoop)? { get }
     /// Starts the bus; `onReconnect` is called when a lost connection to an
     /// external broker is back and its retained messages are coming again.
     func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws
@@ -16,6 +20,9 @@ protocol MessageBus: Sendable {
     func subscribe(to filters: Set<String>) async throws
     /// Publishes in order without waiting for the broker; failures are logged.
     func send(_ message: MQTTMessage)
+    /// Stops (true) or resumes (false) taking in messages, where the bus can,
+    /// so that devices wait rather than the daemon dropping their messages.
+    func pauseInput(_ paused: Bool)
     /// Sends what is queued, then closes the bus.
     func stop() async
 }
@@ -28,6 +35,8 @@ final class EmbeddedBus: MessageBus {
     init(broker: MQTTBroker) {
         self.broker = broker
     }
+
+    var eventLoop: (any EventLoop)? { broker.eventLoop }
 
     func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws {
         state.withLock { $0.handler = handler }
@@ -47,6 +56,10 @@ final class EmbeddedBus: MessageBus {
 
     func send(_ message: MQTTMessage) {
         broker.send(message)
+    }
+
+    func pauseInput(_ paused: Bool) {
+        broker.setReadingPaused(paused)
     }
 
     func stop() async {
@@ -70,6 +83,9 @@ final class ExternalBus: MessageBus {
         self.client = client
         self.publisher = OrderedPublisher(client: client, logger: logger)
     }
+
+    /// The client reconnects and retries on its loop; the rules stay off it.
+    var eventLoop: (any EventLoop)? { nil }
 
     func start(handler: @escaping @Sendable (MQTTMessage) -> Void, onReconnect: @escaping @Sendable () -> Void) async throws {
         state.withLock { $0.handler = handler }
@@ -98,6 +114,10 @@ final class ExternalBus: MessageBus {
     func send(_ message: MQTTMessage) {
         publisher.enqueue(message)
     }
+
+    /// Not here: the external broker queues for the daemon, as for any slow
+    /// subscriber, within its own limits (Mosquitto: max_queued_messages).
+    func pauseInput(_ paused: Bool) {}
 
     func stop() async {
         watcher.withLock { $0?.cancel() }

@@ -31,7 +31,7 @@ final class RulesRunner {
     }
 
     /// A message from the bus.
-    func handle(_ message: MQTTMessage, at now: Date) async {
+    nonisolated(nonsending) func handle(_ message: MQTTMessage, at now: Date) async {
         let id = writer.reserveID()
         let payload = Array(message.payload.readableBytesView)
         let outputs = engine.handle(
@@ -50,7 +50,7 @@ final class RulesRunner {
     }
 
     /// The clock reached `engine.nextDeadline` (or later).
-    func tick(at now: Date) async {
+    nonisolated(nonsending) func tick(at now: Date) async {
         let outputs = engine.handle(.tick, id: 0, at: now)
         act(on: outputs)
         await apply(outputs, at: now)
@@ -81,7 +81,7 @@ final class RulesRunner {
     }
 
     /// Saves the engine's state for a restart, when it changed.
-    func saveSnapshot(at now: Date) async {
+    nonisolated(nonsending) func saveSnapshot(at now: Date) async {
         guard unsaved else { return }
         do {
             let data = try JSONEncoder().encode(engine.snapshot)
@@ -94,7 +94,7 @@ final class RulesRunner {
 
     /// Logs an event and publishes it on `homerules/events/<kind>`.
     @discardableResult
-    func record(_ event: Event) async -> Int64 {
+    nonisolated(nonsending) func record(_ event: Event) async -> Int64 {
         let id = await writer.record(event)
         var published = event.truncatingPayload(to: writer.maximumPayloadLength)
         published.id = id
@@ -102,7 +102,7 @@ final class RulesRunner {
         return id
     }
 
-    private func apply(_ outputs: [Output], at now: Date) async {
+    private nonisolated(nonsending) func apply(_ outputs: [Output], at now: Date) async {
         guard !outputs.isEmpty else { return }
         unsaved = true
         // The rule_fired event of each rule in this step, for its actions to cite.
