@@ -80,21 +80,28 @@ struct BenchDaemonCommand: AsyncParsableCommand {
         let logged = try await Self.waitForLoggedMessages(database, after: before, expected: perDevice * devices)
         let loggedElapsed = Self.seconds(ContinuousClock.now - start)
         let rows = try database.countEvents(after: 0) - eventsBefore
-        print(String(format: "sustained, %d devices at once: %d readings, %d commands back in %.2f s (%.0f readings/s through broker and rules); all %d readings in the log after %.2f s, with %d events in all (%.0f events/s logged, none lost)",
-                     devices, perDevice * devices, commands, elapsed, Double(perDevice * devices) / elapsed, logged, loggedElapsed, rows, Double(rows) / loggedElapsed))
+        let expected = perDevice * devices
+        let lost = max(0, expected - logged) + max(0, expected - commands)
+        let loss = lost == 0 ? "none lost" : "\(expected - logged) readings not logged, \(expected - commands) commands missing"
+        print(String(format: "sustained, %d devices at once: %d readings, %d commands back in %.2f s (%.0f readings/s through broker and rules); %d readings in the log after %.2f s, with %d events in all (%.0f events/s logged",
+                     devices, expected, commands, elapsed, Double(expected) / elapsed, logged, loggedElapsed, rows, Double(rows) / loggedElapsed)
+              + ", \(loss))")
 
         for sender in senders { await sender.disconnect() }
         await group.triggerGracefulShutdown()
         _ = try? await running.value
+        if lost > 0 { throw ExitCode.failure }
     }
 
-    /// Waits until `expected` message events after `id` are in the log; returns how many are.
+    /// Waits until `expected` message events after `id` are in the log, or
+    /// until the count has stood still for 3 s; returns how many are.
     private static func waitForLoggedMessages(_ database: EventDatabase, after id: Int64, expected: Int) async throws -> Int {
-        let start = ContinuousClock.now
         var count = 0
-        while ContinuousClock.now - start < .seconds(300) {
-            count = try database.countEvents(kind: .message, after: id)
-            if count >= expected { break }
+        var lastChange = ContinuousClock.now
+        while ContinuousClock.now - lastChange < .seconds(3) {
+            let now = try database.countEvents(kind: .message, after: id)
+            if now >= expected { return now }
+            if now != count { (count, lastChange) = (now, .now) }
             try await Task.sleep(for: .milliseconds(5))
         }
         return count
