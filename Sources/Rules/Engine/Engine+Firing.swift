@@ -73,9 +73,8 @@ extension Engine {
     private mutating func admitRun(ruleIndex: Int, at now: Date, origin: InputID, _ effects: inout Effects) -> Bool {
         let settings = home.rules[ruleIndex].loopGuard
         let windowStart = now.addingTimeInterval(-settings.window.timeInterval)
-        rules[ruleIndex].recentRuns.removeAll { $0 <= windowStart }
-        rules[ruleIndex].recentRuns.append(now)
-        guard rules[ruleIndex].recentRuns.count > settings.maxRuns else { return true }
+        let runs = rules[ruleIndex].recentRuns.record(now, forgettingUpTo: windowStart)
+        guard runs > settings.maxRuns else { return true }
         rules[ruleIndex].suspended = true
         rules[ruleIndex].running = nil
         rules[ruleIndex].queue.removeAll()

@@ -126,7 +126,7 @@ public struct EngineSnapshot: Sendable, Hashable, Codable {
         guard let status = rules.first(where: { $0.id == rule.id }), status.rule == rule else { return nil }
         var runtime = status.runtime
         runtime.suspended = false
-        runtime.recentRuns = []
+        runtime.recentRuns = RunHistory()
         return runtime
     }
 }

@@ -91,12 +91,61 @@ struct RuleRuntime: Sendable, Hashable, Codable {
     var triggers: [TriggerRuntime]
     var cooldownUntil: Date?
     /// Start times of recent runs, for the loop guard.
-    var recentRuns: [Date] = []
+    var recentRuns = RunHistory()
     var suspended = false
     var running: ActionRun?
     var queue: [ActionRun] = []
 
     init(rule: Rule) {
         triggers = Array(repeating: TriggerRuntime(), count: rule.triggers.count)
+    }
+}
+
+/// Start times of a rule's recent runs, oldest first, for the loop guard.
+///
+/// Runs that left the window are skipped by an index and compacted now and
+/// then: a rule that runs thousands of times a second pays O(1) per run, not
+/// a scan of the window. Equality, hashing and coding see only the runs kept
+/// (coded as a plain array of dates).
+struct RunHistory: Sendable, Hashable, Codable {
+    private var times: [Date] = []
+    private var start = 0
+
+    init() {}
+
+    /// The runs kept, oldest first.
+    var runs: ArraySlice<Date> { times[start...] }
+
+    /// Forgets the runs at or before `cutoff`, records one at `time`, and
+    /// returns how many runs are kept.
+    mutating func record(_ time: Date, forgettingUpTo cutoff: Date) -> Int {
+        while start < times.count, times[start] <= cutoff { start += 1 }
+        if start >= 64, start * 2 >= times.count {
+            times.removeFirst(start)
+            start = 0
+        }
+        times.append(time)
+        return times.count - start
+    }
+
+    mutating func removeAll() {
+        times.removeAll()
+        start = 0
+    }
+
+    static func == (lhs: RunHistory, rhs: RunHistory) -> Bool {
+        lhs.runs.elementsEqual(rhs.runs)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        for time in runs { hasher.combine(time) }
+    }
+
+    init(from decoder: any Decoder) throws {
+        times = try [Date](from: decoder)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try Array(runs).encode(to: encoder)
     }
 }
