@@ -29,11 +29,11 @@ struct ReadingPauseTests {
 
     @Test func aPauseIsNotHeldAgainstAClientsKeepalive() async throws {
         try await withBroker { broker, port in
-            // Keepalive 1 s: silence beyond 1.5 s would close the connection.
-            let (device, _) = try await RawClient.connected(to: port, clientID: "device", keepAlive: 1)
+            // Keepalive 2 s: silence beyond 3 s would close the connection.
+            let (device, _) = try await RawClient.connected(to: port, clientID: "device", keepAlive: 2)
             broker.setReadingPaused(true)
             try await device.send(.pingreq)
-            try await Task.sleep(for: .milliseconds(2_000))
+            try await Task.sleep(for: .milliseconds(3_500))
             broker.setReadingPaused(false)
             guard case .pingresp = try await device.next() else {
                 Issue.record("no PINGRESP after the pause")

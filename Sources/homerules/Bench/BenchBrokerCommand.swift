@@ -11,7 +11,7 @@ struct BenchBrokerCommand: AsyncParsableCommand {
         abstract: "Measure an MQTT broker: fan-in, fan-out, fixed-rate latency, idle connections.",
         discussion: """
             Every message carries its publisher, a sequence number and the time it was sent, so loss, duplicates \
-            and reordering are counted, not assumed. Runs against any broker (--broker); Benchmarks/compare.sh \
+            and reordering are counted, not assumed. Runs against any broker (--broker); Benchmarks/compare.py \
             runs it against ours and Mosquitto side by side.
             """
     )

@@ -70,7 +70,7 @@ struct BrokerLoad {
             if index % 500 == 499 { progress("idle: \(index + 1) of \(connections) connected") }
         }
         let connectSeconds = Self.seconds(since: start)
-        // Benchmarks/compare.sh reads the broker's memory while this line stands.
+        // Benchmarks/compare.py reads the broker's memory while this line stands.
         FileHandle.standardError.write(Data("holding \(connections) connections\n".utf8))
         try await Task.sleep(for: .seconds(seconds))
         for connection in held { await connection.close() }
