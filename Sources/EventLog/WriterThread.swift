@@ -1,13 +1,14 @@
 import Foundation
 import Synchronization
 
-/// The one thread that writes the log, at a lower priority (nice 10): a
-/// batch of inserts yields the processor to the rule that switches a light.
+/// The one thread that writes the log: SQLite's blocking inserts and
+/// commits never hold one of the few threads that run Swift tasks.
 ///
-/// A thread of its own, because lowering the priority of a thread borrowed
-/// from a pool (Dispatch's, Swift's tasks') would slow whatever runs on it
-/// next. It starts with the first job and ends with `stop()` or when the
-/// `WriterThread` goes away.
+/// It runs at the normal priority on purpose: when the writer's queue is
+/// full the rules wait for it (backpressure), so a writer starved by a lower
+/// priority would hold the rules back behind every other busy process, a
+/// priority inversion. It starts with the first job and ends with `stop()`
+/// or when the `WriterThread` goes away.
 final class WriterThread: Sendable {
     private let name: String
     private let jobs = Jobs()
@@ -35,13 +36,7 @@ final class WriterThread: Sendable {
 
     private func start() {
         let jobs = self.jobs
-        let thread = Thread {
-            #if os(Linux)
-            // On Linux nice values are per thread, and 0 names the calling one.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            #endif
-            jobs.work()
-        }
+        let thread = Thread { jobs.work() }
         thread.name = name
         thread.start()
     }

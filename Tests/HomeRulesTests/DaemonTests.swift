@@ -137,7 +137,10 @@ struct DaemonTests {
         _ = try await harness.waitForEvents { $0.contains { $0.kind == .reload && $0.detail?.contains("3 rules") == true } }
 
         try harness.writeRule("broken.yaml", "- id: broken\n  when: { sensor: node.temprature, above: 1 }\n  then: []\n")
-        let events = try await harness.waitForEvents { $0.contains { $0.kind == .reload && $0.detail?.contains("refused") == true } }
+        // The refusal and its error are two entries, which may land in two batches.
+        let events = try await harness.waitForEvents {
+            $0.contains { $0.kind == .reload && $0.detail?.contains("refused") == true } && $0.contains { $0.kind == .error }
+        }
         let error = try #require(events.last { $0.kind == .error })
         #expect(error.detail?.contains("broken.yaml:2:") == true)
         #expect(error.detail?.contains("temprature") == true)
