@@ -38,10 +38,10 @@ public struct EventDatabase: Sendable {
 
     /// Writes entries in one transaction, with cached statements and dates
     /// formatted by `EventTime`: GRDB's record encoding is several times
-    /// slower, and this runs for every event. Blocks: call it on the
-    /// writer's own thread.
-    func write(_ entries: [LogEntry]) throws {
-        try pool.write { db in
+    /// slower, and this runs for every event. GRDB runs it on its own writer
+    /// queue, never on a thread of Swift's task pool.
+    func write(_ entries: [LogEntry]) async throws {
+        try await pool.write { db in
             for entry in entries {
                 switch entry {
                 case .event(let event):
@@ -80,7 +80,7 @@ public struct EventDatabase: Sendable {
             }
         }
         if entries.contains(where: \.isPurge) {
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
         }
     }
 

@@ -23,7 +23,6 @@ public final class EventWriter: Sendable {
     public let maximumPayloadLength: Int
 
     private let database: EventDatabase
-    private let thread = WriterThread(name: "homerules-log")
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -108,7 +107,6 @@ public final class EventWriter: Sendable {
         while let batch = await nextBatch() {
             await write(batch)
         }
-        thread.stop()
     }
 
     // MARK: Queue
@@ -174,8 +172,7 @@ public final class EventWriter: Sendable {
         var delay = Duration.milliseconds(50)
         for attempt in 1...5 {
             do {
-                let database = self.database
-                try await thread.run { try database.write(batch) }
+                try await database.write(batch)
                 state.withLock { $0.writtenEntries += batch.count }
                 return
             } catch {

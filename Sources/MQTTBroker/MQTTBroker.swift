@@ -139,13 +139,7 @@ public final class MQTTBroker: Sendable {
     /// Publishes without waiting: the message is routed on the broker's
     /// loop after every message sent before it, in order.
     public func send(_ message: MQTTMessage) {
-        let core = self.core
-        if eventLoop.inEventLoop {
-            // Called from a task on the loop, not from inside the broker: route now.
-            core.value.publish(message)
-        } else {
-            eventLoop.execute { core.value.publish(message) }
-        }
+        onLoop { $0.publish(message) }
     }
 
     /// Stops (true) or resumes (false) reading from every client, so that TCP
@@ -153,11 +147,17 @@ public final class MQTTBroker: Sendable {
     /// instead of its queue growing or dropping. Keepalives do not expire
     /// while paused. Safe from any thread, handlers included.
     public func setReadingPaused(_ paused: Bool) {
+        onLoop { $0.setReadingPaused(paused) }
+    }
+
+    /// Runs `body` on the broker's loop: at once when called from a task on
+    /// the loop (not from inside the broker), else after what is queued there.
+    private func onLoop(_ body: @escaping @Sendable (BrokerCore) -> Void) {
         let core = self.core
         if eventLoop.inEventLoop {
-            core.value.setReadingPaused(paused)
+            body(core.value)
         } else {
-            eventLoop.execute { core.value.setReadingPaused(paused) }
+            eventLoop.execute { body(core.value) }
         }
     }
 
