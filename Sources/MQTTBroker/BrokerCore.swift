@@ -81,20 +81,28 @@ final class BrokerCore {
         connections[ObjectIdentifier(connection)] = nil
     }
 
-    /// Applies a CONNECT: the client-id rules, session takeover, and clean or
-    /// resumed session. A nil session means refused.
-    func connect(_ packet: ConnectPacket, from connection: ConnectionHandler) -> (ConnAckPacket, Session?) {
+    /// A CONNECT the broker turns down: the CONNACK to send, and why, for the log.
+    struct ConnectRefusal: Error {
+        let connack: ConnAckPacket
+        let reason: String
+    }
+
+    /// Applies a CONNECT: credentials, the client-id rules, session takeover,
+    /// and clean or resumed session.
+    func connect(_ packet: ConnectPacket, from connection: ConnectionHandler) -> Result<(ConnAckPacket, Session), ConnectRefusal> {
         let policy = policies[connection.listenerIndex]
         let username: String?
         switch policy.authenticate(packet, certificateIdentity: connection.certificateIdentity) {
         case .admitted(let name): username = name
-        case .refused(let code): return (ConnAckPacket(returnCode: code), nil)
+        case .refused(let code, let reason): return .failure(ConnectRefusal(connack: ConnAckPacket(returnCode: code), reason: reason))
         }
         var clientID = packet.clientID
         if clientID.isEmpty {
             // §3.1.3-8: an empty id is allowed only with a clean session, and not in 3.1.
             guard packet.cleanSession, packet.protocolVersion != .v3_1 else {
-                return (ConnAckPacket(returnCode: .identifierRejected), nil)
+                return .failure(ConnectRefusal(
+                    connack: ConnAckPacket(returnCode: .identifierRejected),
+                    reason: "an empty client id needs a clean session and MQTT 3.1.1"))
             }
             clientID = generateClientID()
         }
@@ -117,7 +125,7 @@ final class BrokerCore {
         session.identity = ClientIdentity(clientID: clientID, username: username)
         session.permissions = policy.permissions(for: session.identity)
         session.listenerIndex = connection.listenerIndex
-        return (ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted), session)
+        return .success((ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted), session))
     }
 
     /// A connection left its session: a clean session goes with it, and the

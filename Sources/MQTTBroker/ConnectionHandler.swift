@@ -27,13 +27,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         case disconnected
         case connectionLost
         case protocolError(String)
+        /// CONNECT turned down (credentials, client id); no session was made.
+        case refused(String)
         case keepAliveExpired
         case takenOver
         case shutdown
 
         var publishesWill: Bool {
             switch self {
-            case .disconnected, .shutdown: false
+            case .disconnected, .shutdown, .refused: false
             case .connectionLost, .protocolError, .keepAliveExpired, .takenOver: true
             }
         }
@@ -43,6 +45,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             case .disconnected: "disconnected"
             case .connectionLost: "connection lost"
             case .protocolError(let reason): "protocol error: \(reason)"
+            case .refused(let reason): "CONNECT refused: \(reason)"
             case .keepAliveExpired: "keepalive expired"
             case .takenOver: "taken over by a new connection with the same client id"
             case .shutdown: "broker shutting down"
@@ -68,9 +71,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     let listenerIndex: Int
     /// The client id once connected, still known while the connection ends.
     private var clientIDForLogs: String?
-    /// The common name of the client's verified TLS certificate, read at
-    /// CONNECT (which always follows the handshake).
-    private(set) var certificateIdentity: String?
 
     init(core: BrokerCore, remoteAddress: String, listenerIndex: Int) {
         self.core = core
@@ -89,6 +89,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context = context
         silenceDeadline = .now() + core.configuration.connectTimeout
         if core.isReadingPaused { setReading(false) }
+    }
+
+    /// The common name of the client's verified TLS certificate: parsed only
+    /// when asked, at a CONNECT (always after the handshake) on a listener
+    /// that takes it as the user name.
+    func certificateIdentity() -> String? {
+        context.flatMap { BrokerTLS.clientIdentity(in: $0.pipeline.syncOperations) }
     }
 
     /// Turns reading from the socket off or on (`autoRead`).
@@ -176,13 +183,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             silenceDeadline = nil
         }
-        if let context { certificateIdentity = BrokerTLS.clientIdentity(in: context.pipeline.syncOperations) }
-        let (connack, session) = core.connect(connect, from: self)
-        send(.connack(connack))
-        guard let session else {
-            close(.protocolError("refused client id \"\(connect.clientID)\": \(connack.returnCode)"))
+        let (connack, session): (ConnAckPacket, Session)
+        switch core.connect(connect, from: self) {
+        case .success(let accepted):
+            (connack, session) = accepted
+        case .failure(let refusal):
+            send(.connack(refusal.connack))
+            close(.refused("client id \"\(connect.clientID)\": \(refusal.reason)"))
             return
         }
+        send(.connack(connack))
         state = .connected(session, will: connect.will)
         clientIDForLogs = session.clientID
         log(.info, """
@@ -302,7 +312,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .closed:
             return
         case .awaitingConnect:
-            if case .protocolError = reason { log(.notice, "closing: \(reason)") }
+            switch reason {
+            case .protocolError, .refused: log(.notice, "closing: \(reason)")
+            default: break
+            }
         case .connected(let session, let will):
             switch reason {
             case .disconnected, .shutdown: log(.info, "client \(reason)")

@@ -86,7 +86,7 @@ extension MQTTClientConfiguration {
     /// do with `--cafile`, `--cert` and `--key`.
     mutating func applyTLSFiles(caFile: String?, certificateFile: String?, keyFile: String?) {
         guard caFile != nil || certificateFile != nil || keyFile != nil else { return }
-        if tls == nil && port == MQTTClientConfiguration.defaultPort { port = 8883 }
+        if tls == nil && port == MQTTClientConfiguration.defaultPort { port = MQTTClientConfiguration.defaultTLSPort }
         var options = tls ?? TLSOptions()
         if let caFile { options.trustRoots = .file(caFile) }
         if let certificateFile { options.certificateFile = certificateFile }

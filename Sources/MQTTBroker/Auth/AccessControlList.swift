@@ -1,3 +1,5 @@
+import MQTT
+
 /// Mosquitto's `acl_file`: which topics each client may publish to and
 /// receive from, with Mosquitto 2.0's semantics (see docs/security.md).
 ///
@@ -62,8 +64,7 @@ public struct AccessControlList: Sendable {
     public func permissions(for client: ClientIdentity) -> ClientPermissions {
         let own: ClientPermissions.RuleGroup? = if let username = client.username { userRules[username] } else { anonymousRules }
         // Mosquitto refuses any substitution of a name that holds a wildcard.
-        let hasWildcard = { (name: String) in name.utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") } }
-        if !patterns.isEmpty && (hasWildcard(client.clientID) || client.username.map(hasWildcard) == true) {
+        if !patterns.isEmpty && (Topic.isWildcard(client.clientID) || client.username.map(Topic.isWildcard) == true) {
             return ClientPermissions(own: own, patterns: nil)
         }
         var group = ClientPermissions.RuleGroup()

@@ -32,20 +32,23 @@ struct ListenerPolicy: Sendable {
     enum Admission: Equatable {
         /// In, acting as this user name (nil for anonymous).
         case admitted(username: String?)
-        /// Refused with this CONNACK code.
-        case refused(ConnectReturnCode)
+        /// Refused with this CONNACK code, for this reason (logged, never sent).
+        case refused(ConnectReturnCode, reason: String)
     }
 
     /// Decides a CONNECT. Mosquitto answers every refusal of this kind
     /// with 5, "not authorized".
-    func authenticate(_ connect: ConnectPacket, certificateIdentity: String?) -> Admission {
+    /// The certificate identity is asked for only where it is the credential.
+    func authenticate(_ connect: ConnectPacket, certificateIdentity: () -> String?) -> Admission {
         if let tls = listener.tls, tls.useIdentityAsUsername {
             // The certificate is the credential; a password is not asked for.
-            guard let certificateIdentity else { return .refused(.notAuthorized) }
-            return .admitted(username: certificateIdentity)
+            guard let identity = certificateIdentity() else {
+                return .refused(.notAuthorized, reason: "no client certificate with a common name")
+            }
+            return .admitted(username: identity)
         }
         if let failure = authenticator.failure(username: connect.username, password: connect.password) {
-            return .refused(failure.connectReturnCode)
+            return .refused(failure.connectReturnCode, reason: failure.description)
         }
         return .admitted(username: connect.username)
     }

@@ -44,14 +44,6 @@ public enum BrokerTLS {
         return commonName(of: certificate)
     }
 
-    /// ``clientIdentity(in:)`` from any thread.
-    public static func clientIdentity(of channel: any Channel) -> EventLoopFuture<String?> {
-        if channel.eventLoop.inEventLoop {
-            return channel.eventLoop.makeSucceededFuture(clientIdentity(in: channel.pipeline.syncOperations))
-        }
-        return channel.eventLoop.submit { clientIdentity(in: channel.pipeline.syncOperations) }
-    }
-
     /// The first common name of the certificate's subject, if it is a
     /// string without NUL (which Mosquitto also refuses: a CN of
     /// "admin\0.evil" must not pass for "admin").

@@ -63,9 +63,6 @@ public struct ServerNames: Sendable, Hashable {
         hostNames.first { $0 != "localhost" } ?? "localhost"
     }
 
-    /// Every name and address, names first.
-    public var all: [String] { hostNames + ipAddresses }
-
     private mutating func add(hostName: String) {
         if !hostNames.contains(where: { $0.lowercased() == hostName.lowercased() }) { hostNames.append(hostName) }
     }
