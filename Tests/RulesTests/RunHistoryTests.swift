@@ -1,6 +1,7 @@
 import Foundation
 @testable import Rules
 import Testing
+import TestSupport
 
 /// The loop guard's memory of recent runs counts exactly what a scan of the
 /// window would, and survives a snapshot as a plain list of dates.
@@ -10,7 +11,7 @@ struct RunHistoryTests {
         var history = RunHistory()
         var all: [Date] = []
         let start = Date(timeIntervalSince1970: 1_000_000)
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 42)
         var time = start
         for _ in 0..<5_000 {
             time += Double.random(in: 0...0.01, using: &generator)

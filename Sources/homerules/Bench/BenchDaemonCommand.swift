@@ -37,6 +37,12 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     @Option(help: "Devices sending at once in the throughput run.")
     var devices = 8
 
+    func validate() throws {
+        guard rate > 0, seconds > 0, devices > 0, events >= devices else {
+            throw ValidationError("--rate, --seconds and --devices must be positive, and --events at least --devices")
+        }
+    }
+
     func run() async throws {
         let home = try BenchHome(devices: devices)
         defer { home.remove() }
