@@ -11,12 +11,14 @@ extension BrokerCore {
     /// Rereads the password files, ACL files and certificates. Connected
     /// clients stay connected; the new ACLs apply to their next publish,
     /// subscribe and delivery. On error the files in force stay in force.
-    func reloadPolicies() throws {
+    /// Returns the ACL warnings of the new files.
+    func reloadPolicies() throws -> [String] {
         let fresh = try configuration.listeners.map(ListenerPolicy.load)
         policies = fresh
         for session in allSessions {
             session.permissions = fresh[session.listenerIndex].permissions(for: session.identity)
         }
+        return fresh.flatMap { $0.acl?.warnings.map(\.description) ?? [] }
     }
 
     /// Whether the session's client may publish on `topic`.

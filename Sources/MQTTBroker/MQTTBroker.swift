@@ -59,7 +59,7 @@ public final class MQTTBroker: Sendable {
         let core = self.core
         let notices = try await eventLoop.submit {
             try core.value.loadPolicies()
-            return core.value.policies.compactMap(\.startupNotice)
+            return core.value.policies.flatMap(\.notices)
         }.get()
         for notice in notices { logger.notice("\(notice)") }
         var bound: [any Channel] = []
@@ -98,8 +98,9 @@ public final class MQTTBroker: Sendable {
     /// force stay in force.
     public func reloadSecurity() async throws {
         let core = self.core
-        try await eventLoop.submit { try core.value.reloadPolicies() }.get()
+        let warnings = try await eventLoop.submit { try core.value.reloadPolicies() }.get()
         logger.info("reloaded password, ACL and certificate files")
+        for warning in warnings { logger.notice("\(warning)") }
     }
 
     /// The addresses the listeners are bound to, with the ports picked for port 0.

@@ -92,6 +92,14 @@ struct SecurityTests {
         #expect(startup?.contains("refuses anonymous clients") == true)
     }
 
+    @Test func aclLinesMosquittoReadsOddlyAreAmongTheListenersNotices() throws {
+        let directory = try TemporaryDirectory()
+        try "topic read\n".write(to: directory.file("acl"), atomically: true, encoding: .utf8)
+        let policy = try ListenerPolicy.load(.init(host: "127.0.0.1", port: 1883, security: .init(aclFile: directory.file("acl").path)))
+        #expect(policy.notices.count == 1)
+        #expect(policy.notices.first?.contains("acl:1:") == true, "\(policy.notices)")
+    }
+
     @Test func aclFiltersPublishesSubscriptionsAndRetainedMessages() async throws {
         let directory = try TemporaryDirectory()
         let passwords = try Self.passwordFile(in: directory)

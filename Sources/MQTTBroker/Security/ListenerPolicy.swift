@@ -58,6 +58,12 @@ struct ListenerPolicy: Sendable {
         acl?.permissions(for: identity)
     }
 
+    /// What to tell the user when the listener's files are (re)loaded: the
+    /// start-up notice, and the ACL lines Mosquitto reads oddly.
+    var notices: [String] {
+        [startupNotice].compactMap { $0 } + (acl?.warnings.map(\.description) ?? [])
+    }
+
     /// What start-up should tell the user about this listener, if anything.
     var startupNotice: String? {
         let tlsIdentity = listener.tls?.useIdentityAsUsername == true
