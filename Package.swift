@@ -93,8 +93,9 @@ let package = Package(
             ]
         ),
 
-        // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs,
+        // and expectations about our client that several test targets make.
+        .target(name: "TestSupport", dependencies: ["MQTTClient"], path: "Tests/TestSupport"),
         .testTarget(
             name: "MQTTTests",
             dependencies: [

@@ -88,7 +88,7 @@ public final class Daemon: Service {
 
         let background = startBackgroundInputs(continuation)
         let ticker = Ticker(continuation: continuation)
-        await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.seconds)))
+        await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.timeInterval)))
 
         // On the embedded broker's loop, a sensor's message reaches the engine
         // and its command reaches the broker without crossing a thread.
@@ -128,7 +128,7 @@ public final class Daemon: Service {
                 case .maintenance:
                     await runner.saveSnapshot(at: now)
                     if now.timeIntervalSince(lastPurge) >= 3600 {
-                        await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.seconds)))
+                        await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.timeInterval)))
                         lastPurge = now
                     }
                 }
@@ -228,13 +228,5 @@ public final class Daemon: Service {
             }
         })
         return tasks
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as `TimeInterval`.
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

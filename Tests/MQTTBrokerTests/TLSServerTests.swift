@@ -63,13 +63,8 @@ import Testing
         let server = try await TLSTestServer.start(fixture.serverFiles())
         defer { Task { await server.stop() } }
 
-        let client = try MQTTClient(configuration: tlsConfiguration(host: "localhost", port: server.port, trusting: stranger.caFile))
-        await #expect {
-            try await client.connect()
-        } throws: { error in
-            guard case MQTTClientError.tlsFailed(let reason) = error else { return false }
-            return reason.contains("certificate verify failed")
-        }
+        await expectTLSRefusal(
+            tlsConfiguration(host: "localhost", port: server.port, trusting: stranger.caFile), containing: "certificate verify failed")
         #expect(server.clients.isEmpty)
     }
 
@@ -86,12 +81,7 @@ import Testing
         defer { Task { await server.stop() } }
 
         var configuration = tlsConfiguration(host: "localhost", port: server.port, trusting: fixture.caFile)
-        await #expect {
-            try await MQTTClient(configuration: configuration).connect()
-        } throws: { error in
-            guard case MQTTClientError.tlsFailed(let reason) = error else { return false }
-            return reason.contains("not valid for the host name")
-        }
+        await expectTLSRefusal(configuration, containing: "not valid for the host name")
         configuration.tls?.serverName = "elsewhere.home"
         try await MQTTClient(configuration: configuration).connect()
         configuration.tls?.serverName = nil
@@ -160,12 +150,7 @@ import Testing
         defer { Task { await server.stop() } }
 
         var configuration = tlsConfiguration(host: "localhost", port: server.port, trusting: fixture.caFile)
-        await #expect {
-            try await MQTTClient(configuration: configuration).connect()
-        } throws: { error in
-            guard case MQTTClientError.tlsFailed(let reason) = error else { return false }
-            return reason.contains("client certificate")
-        }
+        await expectTLSRefusal(configuration, containing: "client certificate")
 
         configuration.tls?.certificateFile = fixture.clientCertificate("daemon").certFile
         configuration.tls?.keyFile = fixture.clientCertificate("daemon").keyFile
@@ -197,3 +182,4 @@ import Testing
         return await task.value
     }
 }
+

@@ -77,13 +77,8 @@ import Testing
         let mosquitto = try await certificates.mosquitto()
         defer { mosquitto.stop() }
 
-        let client = try MQTTClient(configuration: configuration("mqtts://localhost:\(mosquitto.tlsPort)", trusting: stranger.ca))
-        await #expect {
-            try await client.connect()
-        } throws: { error in
-            guard case MQTTClientError.tlsFailed(let reason) = error else { return false }
-            return reason.contains("certificate verify failed")
-        }
+        await expectTLSRefusal(
+            try configuration("mqtts://localhost:\(mosquitto.tlsPort)", trusting: stranger.ca), containing: "certificate verify failed")
     }
 
     @Test(.enabled(if: Peers.enabled("mosquitto")))
@@ -94,12 +89,7 @@ import Testing
 
         var anonymous = try configuration("mqtts://localhost:\(mosquitto.tlsPort)", trusting: certificates.ca)
         anonymous.clientID = "no-certificate"
-        await #expect {
-            try await MQTTClient(configuration: anonymous).connect()
-        } throws: { error in
-            guard case MQTTClientError.tlsFailed(let reason) = error else { return false }
-            return reason.contains("client certificate")
-        }
+        await expectTLSRefusal(anonymous, containing: "client certificate")
 
         var daemon = anonymous
         daemon.clientID = "homerules-daemon"
@@ -147,3 +137,4 @@ import Testing
         #expect(throws: MQTTClientError.self) { try MQTTClient(configuration: configuration) }
     }
 }
+

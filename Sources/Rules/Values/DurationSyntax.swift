@@ -36,7 +36,7 @@ public enum DurationSyntax {
 
 extension Duration {
     /// The duration in seconds, as Foundation's date arithmetic wants it.
-    var timeInterval: Double {
+    public var timeInterval: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -73,8 +73,7 @@ struct BenchRulesCommand: ParsableCommand {
             }
         }
         precondition(outputs > 0, "the benchmark produced no outputs")
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(events) / seconds
+        return Double(events) / elapsed.timeInterval
     }
 
     /// A generated home: `devices` devices, and `rules` threshold rules,

@@ -6,6 +6,7 @@ import Logging
 import MQTT
 import MQTTBroker
 import MQTTClient
+import Rules
 import ServiceLifecycle
 import Synchronization
 
@@ -82,9 +83,9 @@ struct BenchDaemonCommand: AsyncParsableCommand {
             for sender in senders { group.addTask { try await sender.throughputRun(events: perDevice) } }
             return try await group.reduce(0, +)
         }
-        let elapsed = Self.seconds(ContinuousClock.now - start)
+        let elapsed = (ContinuousClock.now - start).timeInterval
         let logged = try await Self.waitForLoggedMessages(database, after: before, expected: perDevice * devices)
-        let loggedElapsed = Self.seconds(ContinuousClock.now - start)
+        let loggedElapsed = (ContinuousClock.now - start).timeInterval
         let rows = try database.countEvents(after: 0) - eventsBefore
         let expected = perDevice * devices
         let lost = max(0, expected - logged) + max(0, expected - commands)
@@ -111,10 +112,6 @@ struct BenchDaemonCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(5))
         }
         return count
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
@@ -191,8 +188,7 @@ private final class BenchDevice: Sendable {
         try await waitForArrivals(count)
         let received = arrivals.withLock { $0 }
         return zip(sent, received).map { pair in
-            let elapsed = pair.1 - pair.0
-            return Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
+            (pair.1 - pair.0).timeInterval * 1e6
         }
     }
 

@@ -4,7 +4,7 @@ import NIOCore
 /// What every benchmark message carries, so that loss, duplicates,
 /// reordering and latency are counted, not assumed: the publisher, a
 /// sequence number, and the monotonic time it was sent.
-struct BenchPayload: Equatable {
+struct BenchPayload {
     static let headerSize = 20
 
     var publisher: UInt32

@@ -1,6 +1,7 @@
 import Foundation
 import MQTT
 import NIOCore
+import Rules
 
 /// The scenarios of `homerules bench broker`, on lean connections.
 struct BrokerLoad {
@@ -69,7 +70,7 @@ struct BrokerLoad {
             held.append(try await open("bench-idle-\(index)"))
             if index % 500 == 499 { progress("idle: \(index + 1) of \(connections) connected") }
         }
-        let connectSeconds = Self.seconds(since: start)
+        let connectSeconds = (ContinuousClock.now - start).timeInterval
         // Benchmarks/compare.py reads the broker's memory while this line stands.
         FileHandle.standardError.write(Data("holding \(connections) connections\n".utf8))
         try await Task.sleep(for: .seconds(seconds))
@@ -145,10 +146,5 @@ struct BrokerLoad {
 
     private func progress(_ text: String) {
         FileHandle.standardError.write(Data("\(text)\n".utf8))
-    }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

@@ -83,21 +83,21 @@ struct PublishJob: Sendable {
     var qos: QoS
     var payloadSize: Int
     var publisher: UInt32
-    /// QoS 1 and 2 messages awaiting acknowledgement at most.
-    var window = 100
+    /// QoS 1 and 2 messages awaiting the broker's acknowledgement at most.
+    static let inflightLimit = 100
     /// Messages per second; nil sends as fast as the socket takes them.
     var rate: Int?
 }
 
 enum LoadError: Error, CustomStringConvertible {
     case refused(ConnectReturnCode)
-    case subscriptionRefused(String)
+    case subscriptionRefused
     case closed
 
     var description: String {
         switch self {
         case .refused(let code): "the broker refused the connection: \(code)"
-        case .subscriptionRefused(let filter): "the broker refused the subscription to \(filter)"
+        case .subscriptionRefused: "the broker refused a subscription"
         case .closed: "the connection closed"
         }
     }

@@ -82,7 +82,7 @@ final class LoadHandler: ChannelInboundHandler {
             if connack.returnCode == .accepted { connected?.succeed() } else { connected?.fail(LoadError.refused(connack.returnCode)) }
             connected = nil
         case .suback(let suback):
-            if suback.returnCodes.contains(.failure) { subscribed?.fail(LoadError.subscriptionRefused("a filter")) } else { subscribed?.succeed() }
+            if suback.returnCodes.contains(.failure) { subscribed?.fail(LoadError.subscriptionRefused) } else { subscribed?.succeed() }
             subscribed = nil
         case .publish(let publish):
             let now = BenchPayload.now()
@@ -143,7 +143,7 @@ final class LoadHandler: ChannelInboundHandler {
         while wrote {
             wrote = false
             while let state = sending, state.sent < job.count, context.channel.isWritable,
-                  job.qos == .atMostOnce || state.inflight < job.window,
+                  job.qos == .atMostOnce || state.inflight < PublishJob.inflightLimit,
                   flow?.mayPublish(sent: state.sent) ?? true,
                   job.rate == nil || state.allowance >= 1 {
                 var buffer = context.channel.allocator.buffer(capacity: state.prefix.readableBytes + 2 + job.payloadSize)
