@@ -37,7 +37,7 @@ struct PasswdCommandTests {
         #expect(text.split(separator: "\n").count == 5)
         #expect(text.contains("jake:$7$101$") && text.contains("old:$6$") && text.contains("slow:$7$5000$"))
 
-        let broker = try await AuthPeer.mosquitto(passwordFile: path)
+        let broker = try await MosquittoBroker.start(allowAnonymous: false, passwordFile: path)
         defer { broker.stop() }
         for (user, password) in [("jake", "1234"), ("ann", "two words"), ("old", "legacy"), ("slow", "iterated"), ("piped", "from stdin")] {
             #expect(try await mosquittoAccepts(broker, user, password), "\(user)")
@@ -51,7 +51,7 @@ struct PasswdCommandTests {
         let directory = try TemporaryDirectory()
         let path = directory.file("passwd").path
         #expect(try await run(try Peers.require("mosquitto_passwd"), ["-b", "-c", path, "jake", "1234"]).status == 0)
-        AuthPeer.handOverToMosquitto(path)
+        MosquittoBroker.handOverToMosquitto(path)
         let owner = try FileManager.default.attributesOfItem(atPath: path)[.ownerAccountID] as? NSNumber
         #expect(try await passwd(["-b", path, "ann", "5678"]).status == 0)
         // Replacing the file keeps its owner, so that the broker can still read it.
@@ -59,7 +59,7 @@ struct PasswdCommandTests {
         #expect(try await run(try Peers.require("mosquitto_passwd"), ["-b", path, "bob", "9999"]).status == 0)
         #expect(try await passwd(["-D", path, "jake"]).status == 0)
 
-        let broker = try await AuthPeer.mosquitto(passwordFile: path)
+        let broker = try await MosquittoBroker.start(allowAnonymous: false, passwordFile: path)
         defer { broker.stop() }
         #expect(try await !mosquittoAccepts(broker, "jake", "1234"))
         #expect(try await mosquittoAccepts(broker, "ann", "5678"))
@@ -82,7 +82,7 @@ struct PasswdCommandTests {
         #expect(again.status == 0 && again.stderr.contains("already hashed"))
         #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
 
-        let broker = try await AuthPeer.mosquitto(passwordFile: path)
+        let broker = try await MosquittoBroker.start(allowAnonymous: false, passwordFile: path)
         defer { broker.stop() }
         #expect(try await mosquittoAccepts(broker, "jake", "1234"))
         #expect(try await mosquittoAccepts(broker, "ann", "5678"))
@@ -169,24 +169,5 @@ struct PasswdCommandTests {
         #expect(result.status == 0)
         let file = try PasswordFile(parsing: result.stdout, path: "-")
         #expect(file.verify(username: "jake", password: Array("1234".utf8)) == .accepted)
-    }
-}
-
-private enum AuthPeer {
-    static func mosquitto(passwordFile: String) async throws -> MosquittoBroker {
-        handOverToMosquitto(passwordFile)
-        return try await MosquittoBroker.start(extraConfig: "allow_anonymous false\npassword_file \(passwordFile)\n")
-    }
-
-    /// Mosquitto started as root reads its files as the user `mosquitto`:
-    /// a password file with mode 0600 must belong to that user, as
-    /// docs/security.md tells people to do.
-    static func handOverToMosquitto(_ path: String) {
-        guard geteuid() == 0 else { return }
-        if let user = getpwnam("mosquitto") {
-            chown(path, user.pointee.pw_uid, user.pointee.pw_gid)
-        } else {
-            chmod(path, 0o644)  // it falls back to `nobody`
-        }
     }
 }

@@ -19,7 +19,7 @@ struct AuthACLParityTests {
         for (user, password) in Self.passwords { try passwords.set(username: user, password: Array(password.utf8)) }
         try passwords.write(to: directory.file("passwd").path)
         try ACLFixture.file.write(to: directory.file("acl"), atomically: true, encoding: .utf8)
-        let broker = try await AuthPeer.mosquitto(
+        let broker = try await MosquittoBroker.start(
             allowAnonymous: true, passwordFile: directory.file("passwd").path, aclFile: directory.file("acl").path)
         return (broker, directory)
     }

@@ -71,7 +71,7 @@ struct AuthPasswordInteropTests {
         try file.set(.init(username: "new", hash: PasswordHash(password: bytes("long salt"), scheme: PasswordHash.defaultScheme, saltLength: 64)))
         try file.write(to: path)
 
-        let broker = try await AuthPeer.mosquitto(allowAnonymous: false, passwordFile: path)
+        let broker = try await MosquittoBroker.start(allowAnonymous: false, passwordFile: path)
         defer { broker.stop() }
         for (user, password) in [("jake", "1234"), ("old", "legacy"), ("slow", "iterated")] {
             #expect(try await AuthPeer.connectReturnCode(port: broker.port, username: user, password: password) == .accepted, "\(user)")
@@ -96,7 +96,7 @@ struct AuthPasswordInteropTests {
         ]
         for allowAnonymous in [false, true] {
             for withFile in [true, false] {
-                let broker = try await AuthPeer.mosquitto(allowAnonymous: allowAnonymous, passwordFile: withFile ? path : nil)
+                let broker = try await MosquittoBroker.start(allowAnonymous: allowAnonymous, passwordFile: withFile ? path : nil)
                 defer { broker.stop() }
                 let authenticator = ConnectAuthenticator(allowAnonymous: allowAnonymous, passwordFile: withFile ? file : nil)
                 for (username, password) in credentials {

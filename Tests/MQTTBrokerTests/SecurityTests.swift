@@ -32,18 +32,12 @@ struct SecurityTests {
         pattern write clients/%c/status
         """
 
+    /// `withBroker` on these listeners, with every bound port.
     private func withSecureBroker(
         listeners: [BrokerConfiguration.Listener], _ body: (MQTTBroker, [Int]) async throws -> Void
     ) async throws {
-        let broker = MQTTBroker(configuration: BrokerConfiguration(listeners: listeners, systemTopicInterval: nil), logger: quietLogger)
-        try await broker.start()
-        let ports = broker.boundAddresses.compactMap(\.port)
-        do {
-            try await body(broker, ports)
-            await broker.shutdown()
-        } catch {
-            await broker.shutdown()
-            throw error
+        try await withBroker({ $0.listeners = listeners }) { broker, _ in
+            try await body(broker, broker.boundAddresses.compactMap(\.port))
         }
     }
 
