@@ -36,28 +36,12 @@ enum CertificateFiles {
         guard mkdir(parent, 0o777) == 0 || errno == EEXIST else { throw .cannotWrite(path: parent, reason: lastError()) }
     }
 
-    /// Writes `text` to `path` with `mode`, through a temporary file in the
-    /// same directory renamed over it: the mode is set before any byte is
-    /// written, and `path` holds either the old file or the whole new one.
+    /// Writes `text` to `path` with `mode` (see `POSIXFile.replace`): the
+    /// mode is set before any byte is written, and `path` holds either the
+    /// old file or the whole new one.
     static func writeFile(_ text: String, to path: String, mode: mode_t) throws(HomeCertificateError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, mode)
-        guard descriptor >= 0 else { throw .cannotWrite(path: path, reason: lastError()) }
-        var failure: String?
-        if fchmod(descriptor, mode) != 0 { failure = lastError() }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while failure == nil && written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno != EINTR { failure = lastError() }
-            if count > 0 { written += count }
-        }
-        if failure == nil && fsync(descriptor) != 0 { failure = lastError() }
-        close(descriptor)
-        if failure == nil && rename(temporary, path) != 0 { failure = lastError() }
-        if let failure {
-            unlink(temporary)
-            throw .cannotWrite(path: path, reason: failure)
+        if case .failure(let problem) = POSIXFile.replace(path, with: Array(text.utf8), mode: mode) {
+            throw .cannotWrite(path: path, reason: systemReason(problem.errno))
         }
     }
 

@@ -66,23 +66,11 @@ struct PEMFile {
 
     /// The bytes of a file, or why they cannot be had.
     static func contents(of path: String) -> Result<[UInt8], TLSSetupError.FileProblem> {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            return .failure(errno == ENOENT ? .missing : .unreadable(String(cString: strerror(errno))))
-        }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return .success(bytes) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(.unreadable(String(cString: strerror(errno))))
-            }
-            bytes += chunk[..<count]
-            if bytes.count > maximumSize {
-                return .failure(.unreadable("larger than \(maximumSize / 1024 / 1024) MiB, which no certificate file is"))
+        POSIXFile.read(path, limit: maximumSize).mapError { failure in
+            switch failure {
+            case .cannotOpen(let code) where code == ENOENT: .missing
+            case .cannotOpen(let code), .cannotRead(let code): .unreadable(systemReason(code))
+            case .tooLarge: .unreadable("larger than \(maximumSize / 1024 / 1024) MiB, which no certificate file is")
             }
         }
     }
