@@ -167,14 +167,15 @@ public struct HomeCertificateAuthority: Sendable {
     // MARK: Reading
 
     private static func readPair(certificatePath: String, keyPath: String) throws(HomeCertificateError) -> (Certificate, Certificate.PrivateKey) {
-        let certificateText = try text(of: certificatePath)
-        let keyText = try text(of: keyPath)
-        guard let certificate = try? Certificate(pemEncoded: certificateText) else {
-            throw .unusableFile(path: certificatePath, problem: certificateText.contains("-----BEGIN CERTIFICATE-----") ? .invalidCertificate : .noCertificate)
+        let certificateBytes = try pemBytes(of: certificatePath)
+        let keyBytes = try pemBytes(of: keyPath)
+        guard let certificate = try? Certificate(pemEncoded: String(decoding: certificateBytes, as: UTF8.self)) else {
+            let problem: TLSSetupError.FileProblem = PEMFile.contains(PEMFile.certificateMarker, in: certificateBytes) ? .invalidCertificate : .noCertificate
+            throw .unusableFile(path: certificatePath, problem: problem)
         }
-        if keyText.contains("ENCRYPTED") { throw .unusableFile(path: keyPath, problem: .encryptedKey) }
-        guard let key = try? Certificate.PrivateKey(pemEncoded: keyText) else {
-            throw .unusableFile(path: keyPath, problem: keyText.contains("PRIVATE KEY-----") ? .invalidKey : .noPrivateKey)
+        if PEMFile.isEncryptedKey(keyBytes) { throw .unusableFile(path: keyPath, problem: .encryptedKey) }
+        guard let key = try? Certificate.PrivateKey(pemEncoded: String(decoding: keyBytes, as: UTF8.self)) else {
+            throw .unusableFile(path: keyPath, problem: PEMFile.contains(PEMFile.keyMarker, in: keyBytes) ? .invalidKey : .noPrivateKey)
         }
         guard key.publicKey == certificate.publicKey else {
             throw .keyDoesNotMatchCertificate(keyFile: keyPath, certFile: certificatePath)
@@ -182,12 +183,11 @@ public struct HomeCertificateAuthority: Sendable {
         return (certificate, key)
     }
 
-    private static func text(of path: String) throws(HomeCertificateError) -> String {
+    private static func pemBytes(of path: String) throws(HomeCertificateError) -> [UInt8] {
         switch PEMFile.contents(of: path) {
         case .success(let bytes):
-            let text = String(decoding: bytes, as: UTF8.self)
-            guard text.contains("-----BEGIN ") else { throw .unusableFile(path: path, problem: .notPEM) }
-            return text
+            guard PEMFile.contains(PEMFile.pemMarker, in: bytes) else { throw .unusableFile(path: path, problem: .notPEM) }
+            return bytes
         case .failure(let problem):
             throw .unusableFile(path: path, problem: problem)
         }

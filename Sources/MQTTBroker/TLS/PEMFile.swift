@@ -34,7 +34,7 @@ struct PEMFile {
     /// Every certificate in the file, in order (a chain starts with the leaf).
     func certificates() throws(TLSSetupError) -> [NIOSSLCertificate] {
         try requirePEM()
-        guard contains("-----BEGIN CERTIFICATE-----") else { throw unusable(.noCertificate) }
+        guard contains(Self.certificateMarker) else { throw unusable(.noCertificate) }
         let certificates = (try? NIOSSLCertificate.fromPEMBytes(bytes)) ?? []
         guard !certificates.isEmpty else { throw unusable(.invalidCertificate) }
         return certificates
@@ -43,17 +43,14 @@ struct PEMFile {
     /// The private key in the file.
     func privateKey() throws(TLSSetupError) -> NIOSSLPrivateKey {
         try requirePEM()
-        // OpenSSL's two ways of marking a passphrase: PKCS#8 and the legacy header.
-        if contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || contains("Proc-Type: 4,ENCRYPTED") {
-            throw unusable(.encryptedKey)
-        }
-        guard contains("PRIVATE KEY-----") else { throw unusable(.noPrivateKey) }
+        if Self.isEncryptedKey(bytes) { throw unusable(.encryptedKey) }
+        guard contains(Self.keyMarker) else { throw unusable(.noPrivateKey) }
         guard let key = try? NIOSSLPrivateKey(bytes: bytes, format: .pem) else { throw unusable(.invalidKey) }
         return key
     }
 
     private func requirePEM() throws(TLSSetupError) {
-        guard contains("-----BEGIN ") else { throw unusable(.notPEM) }
+        guard contains(Self.pemMarker) else { throw unusable(.notPEM) }
     }
 
     private func unusable(_ problem: TLSSetupError.FileProblem) -> TLSSetupError {
@@ -61,6 +58,22 @@ struct PEMFile {
     }
 
     private func contains(_ marker: String) -> Bool {
+        Self.contains(marker, in: bytes)
+    }
+
+    // The markers that tell a certificate from a key from something else,
+    // for every reader of PEM files (NIOSSL's here, swift-certificates' in
+    // `HomeCertificateAuthority`).
+    static let pemMarker = "-----BEGIN "
+    static let certificateMarker = "-----BEGIN CERTIFICATE-----"
+    static let keyMarker = "PRIVATE KEY-----"
+
+    /// OpenSSL's two ways of marking a passphrase: PKCS#8 and the legacy header.
+    static func isEncryptedKey(_ bytes: [UInt8]) -> Bool {
+        contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", in: bytes) || contains("Proc-Type: 4,ENCRYPTED", in: bytes)
+    }
+
+    static func contains(_ marker: String, in bytes: [UInt8]) -> Bool {
         bytes.firstRange(of: Array(marker.utf8)) != nil
     }
 
