@@ -26,9 +26,6 @@ public enum AuthenticationFailure: Sendable, Hashable, CustomStringConvertible {
     /// The CONNACK return code for MQTT 3.1 and 3.1.1.
     public var connectReturnCode: ConnectReturnCode { .notAuthorized }
 
-    /// The CONNACK reason code for MQTT 5: 0x87, "not authorized".
-    public var mqtt5ReasonCode: UInt8 { 0x87 }
-
     /// For the log; never sent to the client.
     public var description: String {
         switch self {
