@@ -2,12 +2,14 @@
 import PackageDescription
 
 // The arrows only point down: homerules -> HomeRules -> (Rules, EventLog,
-// MQTTBroker, MQTTClient) -> MQTT. See ../shared/ARCHITECTURE.md.
+// MQTTBroker, MQTTClient) -> MQTT -> MQTTTopics (Rules uses MQTTTopics too).
+// See ../shared/ARCHITECTURE.md.
 let package = Package(
     name: "homerules",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "homerules", targets: ["homerules"]),
+        .library(name: "MQTTTopics", targets: ["MQTTTopics"]),
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "MQTTBroker", targets: ["MQTTBroker"]),
         .library(name: "MQTTClient", targets: ["MQTTClient"]),
@@ -28,14 +30,17 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
+        // Topic names and filters: one copy of MQTT's rules for the codec, the
+        // broker, the ACL, the client and the rules engine. No dependencies.
+        .target(name: "MQTTTopics"),
         .target(
             name: "MQTT",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["MQTTTopics", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
             name: "MQTTBroker",
             dependencies: [
-                "MQTT",
+                "MQTT", "MQTTTopics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -49,7 +54,7 @@ let package = Package(
         .target(
             name: "MQTTClient",
             dependencies: [
-                "MQTT",
+                "MQTT", "MQTTTopics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -58,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "Rules",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["MQTTTopics", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "EventLog",
@@ -96,6 +101,7 @@ let package = Package(
         // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs,
         // and expectations about our client that several test targets make.
         .target(name: "TestSupport", dependencies: ["MQTTClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "MQTTTopicsTests", dependencies: ["MQTTTopics"]),
         .testTarget(
             name: "MQTTTests",
             dependencies: [
@@ -122,7 +128,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RulesTests", dependencies: ["Rules", "TestSupport"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "MQTTTopics", "TestSupport"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]

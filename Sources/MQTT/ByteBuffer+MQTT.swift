@@ -1,3 +1,4 @@
+import MQTTTopics
 import NIOCore
 
 /// The primitive field types of MQTT (§1.5) on `ByteBuffer`.
@@ -64,28 +65,11 @@ extension ByteBuffer {
 
 /// The rules for the UTF-8 strings of §1.5.3.
 enum MQTTString {
-    /// Rejects a string with U+0000, which §1.5.3 forbids, or with a control
-    /// character or a noncharacter.
-    ///
-    /// For the latter the specification says only that they SHOULD NOT
-    /// appear and that a receiver MAY close the connection; Mosquitto does,
-    /// and so do we, so that what one broker accepts the other does too.
+    /// Rejects a string with U+0000, a control character or a noncharacter
+    /// (`MQTTCharacters`).
     static func check(_ string: String, in type: PacketType) throws(MQTTProtocolError) {
-        guard let scalar = firstDisallowedScalar(in: string) else { return }
+        guard let scalar = MQTTCharacters.firstDisallowed(in: string) else { return }
         throw scalar == "\0" ? .nullCharacter(type) : .disallowedCharacter(type, scalar)
-    }
-
-    static func firstDisallowedScalar(in string: String) -> Unicode.Scalar? {
-        string.unicodeScalars.first { !isAllowed($0) }
-    }
-
-    private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F: false
-        case 0xFDD0...0xFDEF: false
-        case let value where value & 0xFFFE == 0xFFFE: false
-        default: true
-        }
     }
 
     /// The encoded size of a string field, after checking that it fits in

@@ -1,3 +1,5 @@
+import MQTTTopics
+
 extension Packet {
     /// Checks the rules of MQTT 3.1.1 that go beyond the wire syntax: packet
     /// identifiers, topic names, DUP on QoS 0, filter lists, return codes.

@@ -1,5 +1,6 @@
 import Logging
 import MQTT
+import MQTTTopics
 import NIOCore
 
 /// All broker state: sessions, subscriptions, retained messages, counters.

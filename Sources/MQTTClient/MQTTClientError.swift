@@ -1,4 +1,5 @@
 import MQTT
+import MQTTTopics
 
 /// Why an ``MQTTClient`` operation failed, or why a connection ended.
 public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import MQTT
+import MQTTTopics
 
 /// The checks on caller-supplied strings made before anything reaches the
 /// encoder: a string the broker refuses would cost the whole connection.

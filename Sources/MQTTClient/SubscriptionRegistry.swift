@@ -1,4 +1,5 @@
 import MQTT
+import MQTTTopics
 
 /// Identifies one local subscription of a client; rising in creation order.
 struct SubscriptionID: Hashable, Comparable, Sendable {
@@ -23,8 +24,8 @@ enum MessageSink {
 /// Several local subscriptions may share or overlap filters; each one that
 /// matches gets every message once, in the order the broker sent them, even
 /// though the broker sends a single copy. Matching is a linear scan in
-/// creation order, with a plain comparison for filters without wildcards;
-/// a client holds few subscriptions, unlike a broker.
+/// creation order over compiled filters; a client holds few subscriptions,
+/// unlike a broker.
 struct SubscriptionRegistry {
     struct Entry {
         let id: SubscriptionID
@@ -34,17 +35,12 @@ struct SubscriptionRegistry {
         var isConfirmed = false
         /// Messages the stream dropped because its consumer lagged.
         var droppedCount = 0
-        fileprivate let hasWildcard: [Bool]
+        /// The filters compiled once: matched byte by byte, as the broker does.
+        fileprivate let compiled: [TopicFilter]
 
         func matches(_ topic: String) -> Bool {
-            for (index, subscription) in filters.enumerated() {
-                if hasWildcard[index] {
-                    if Topic.matches(filter: subscription.filter, topic: topic) { return true }
-                } else if subscription.filter == topic {
-                    return true
-                }
-            }
-            return false
+            var topic = topic
+            return topic.withUTF8 { bytes in compiled.contains { $0.matches(bytes) } }
         }
     }
 
@@ -57,7 +53,7 @@ struct SubscriptionRegistry {
     mutating func add(_ filters: [TopicSubscription], sink: MessageSink) -> SubscriptionID {
         let id = SubscriptionID(rawValue: nextID)
         nextID += 1
-        entries.append(Entry(id: id, filters: filters, sink: sink, hasWildcard: filters.map { Topic.isWildcard($0.filter) }))
+        entries.append(Entry(id: id, filters: filters, sink: sink, compiled: filters.map { TopicFilter(compiling: $0.filter) }))
         return id
     }
 

@@ -26,9 +26,9 @@ struct AuthACLParsingTests {
         ("topic sometimes a/b", "acl:1:7: error: unknown access 'sometimes'; expected read, write, readwrite or deny"),
         ("topic READ a/b", "acl:1:7: error: unknown access 'READ'; expected read, write, readwrite or deny"),
         ("topic read a/#/b", "acl:1:12: error: invalid topic filter 'a/#/b': '#' must be the last level of a filter"),
-        ("topic read a+", "acl:1:12: error: invalid topic filter 'a+': '+' and '#' must occupy a whole level"),
-        ("topic read foo # comment", "acl:1:12: error: invalid topic filter 'foo # comment': '+' and '#' must occupy a whole level"),
-        ("pattern write clients/%c#", "acl:1:15: error: invalid topic filter 'clients/%c#': '+' and '#' must occupy a whole level"),
+        ("topic read a+", "acl:1:12: error: invalid topic filter 'a+': '+' and '#' must fill a whole level, as in 'home/+/temperature'"),
+        ("topic read foo # comment", "acl:1:12: error: invalid topic filter 'foo # comment': '+' and '#' must fill a whole level, as in 'home/+/temperature'"),
+        ("pattern write clients/%c#", "acl:1:15: error: invalid topic filter 'clients/%c#': '+' and '#' must fill a whole level, as in 'home/+/temperature'"),
     ])
     func linesMosquittoRefusesAreErrors(line: String, expected: String) {
         #expect(errors(line + "\n") == [expected])

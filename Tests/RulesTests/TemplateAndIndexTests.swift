@@ -81,7 +81,7 @@ import Testing
         #expect(outputs.publications.isEmpty)
         #expect(outputs.problems.map(\.message) == [
             "rule 'echo' did not publish: topic 'out/a/+/b' from 'out/{{ trigger.payload }}' is invalid: "
-                + "this topic must not contain the wildcards '+' or '#'",
+                + "a topic name must not contain the wildcards '+' or '#'",
         ])
     }
 }

@@ -1,4 +1,5 @@
 import MQTT
+import MQTTTopics
 
 /// Mosquitto's `acl_file`: which topics each client may publish to and
 /// receive from, with Mosquitto 2.0's semantics (see docs/security.md).
@@ -46,9 +47,9 @@ public struct AccessControlList: Sendable {
                 currentUser = name
             case .rule(.topic, let access, let filter):
                 if let currentUser {
-                    users[currentUser, default: ClientPermissions.RuleGroup()].add(CompiledTopicFilter(filter), access)
+                    users[currentUser, default: ClientPermissions.RuleGroup()].add(TopicFilter(compiling: filter), access)
                 } else {
-                    anonymous.add(CompiledTopicFilter(filter), access)
+                    anonymous.add(TopicFilter(compiling: filter), access)
                 }
             case .rule(.pattern, let access, let filter):
                 patterns.append(PatternRule(filter, access: access))
@@ -70,7 +71,7 @@ public struct AccessControlList: Sendable {
         var group = ClientPermissions.RuleGroup()
         for pattern in patterns {
             guard let filter = pattern.filter(for: client) else { continue }
-            group.add(CompiledTopicFilter(filter), pattern.access)
+            group.add(TopicFilter(compiling: filter), pattern.access)
         }
         return ClientPermissions(own: own, patterns: group)
     }

@@ -1,4 +1,5 @@
 import MQTT
+import MQTTTopics
 
 /// The lines of an ACL file, read exactly as Mosquitto 2.0 reads them:
 ///

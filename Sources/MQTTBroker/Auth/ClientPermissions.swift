@@ -1,3 +1,5 @@
+import MQTTTopics
+
 /// Who a connected client is, as the ACL sees it.
 public struct ClientIdentity: Sendable, Hashable {
     /// The client id the session runs under (the one the broker assigned,
@@ -17,12 +19,12 @@ public struct ClientIdentity: Sendable, Hashable {
 public struct ClientPermissions: Sendable {
     /// A client's own `topic` rules, or its `pattern` rules.
     struct RuleGroup: Sendable {
-        private(set) var denies: [CompiledTopicFilter] = []
-        private(set) var grants: [(filter: CompiledTopicFilter, access: RuleAccess)] = []
+        private(set) var denies: [TopicFilter] = []
+        private(set) var grants: [(filter: TopicFilter, access: RuleAccess)] = []
 
         var isEmpty: Bool { denies.isEmpty && grants.isEmpty }
 
-        mutating func add(_ filter: CompiledTopicFilter, _ access: RuleAccess) {
+        mutating func add(_ filter: TopicFilter, _ access: RuleAccess) {
             if access == .deny { denies.append(filter) } else { grants.append((filter, access)) }
         }
 
@@ -78,9 +80,9 @@ public struct ClientPermissions: Sendable {
     ///
     /// A shared subscription (`$share/GROUP/FILTER`) is judged by its FILTER.
     public func maySubscribe(filter: String) -> Bool {
-        let subscribed = CompiledTopicFilter(Self.withoutSharePrefix(filter))
+        let subscribed = TopicFilter(compiling: Self.withoutSharePrefix(filter))
         let ownDenies = own?.denies ?? []
-        func reachable(through grants: [(filter: CompiledTopicFilter, access: RuleAccess)], past denies: [CompiledTopicFilter]) -> Bool {
+        func reachable(through grants: [(filter: TopicFilter, access: RuleAccess)], past denies: [TopicFilter]) -> Bool {
             grants.contains { grant in
                 guard grant.access.contains(.read), let common = subscribed.intersection(grant.filter) else { return false }
                 return !denies.contains { $0.covers(common) }

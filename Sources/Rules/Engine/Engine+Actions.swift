@@ -1,4 +1,5 @@
 import Foundation
+import MQTTTopics
 
 /// Running action lists: commands, publications, delays.
 extension Engine {

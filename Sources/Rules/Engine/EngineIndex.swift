@@ -1,3 +1,5 @@
+import MQTTTopics
+
 /// A trigger of a rule, by position.
 struct TriggerRef: Sendable, Hashable {
     var rule: Int
@@ -31,14 +33,14 @@ struct EngineIndex: Sendable {
         presenceTriggers = Array(repeating: [], count: home.devices.count)
         for (index, device) in home.devices.enumerated() {
             deviceByID[device.id] = index
-            if let topic = device.presence?.topic.flatMap(TopicFilter.init) {
+            if let topic = device.presence?.topic.flatMap { try? TopicFilter($0) } {
                 topics.insert(.presence(device: index), for: topic)
             }
             for (sensor, definition) in device.sensors.enumerated() {
-                if let topic = TopicFilter(definition.topic) { topics.insert(.sensor(device: index, sensor: sensor), for: topic) }
+                if let topic = try? TopicFilter(definition.topic) { topics.insert(.sensor(device: index, sensor: sensor), for: topic) }
             }
             for (actuator, definition) in device.actuators.enumerated() {
-                if let topic = definition.stateTopic.flatMap(TopicFilter.init) {
+                if let topic = definition.stateTopic.flatMap { try? TopicFilter($0) } {
                     topics.insert(.actuatorState(device: index, actuator: actuator), for: topic)
                 }
             }

@@ -1,3 +1,4 @@
+import MQTTTopics
 import Yams
 
 /// Reading `then` and `otherwise`.

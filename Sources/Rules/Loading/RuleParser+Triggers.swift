@@ -1,3 +1,4 @@
+import MQTTTopics
 import Yams
 
 /// Reading `when`.
@@ -125,8 +126,11 @@ extension RuleParser {
 
     private mutating func mqttTrigger(_ node: Node, _ fields: YAMLMapping) -> Trigger.Kind? {
         guard let text = reader.text(node, for: "mqtt") else { return nil }
-        guard let filter = TopicFilter(text) else {
-            reader.error("invalid topic filter '\(text)': \(TopicFilter.problem(filter: text) ?? "")", at: node)
+        let filter: TopicFilter
+        do {
+            filter = try TopicFilter(text)
+        } catch {
+            reader.error("invalid topic filter '\(text)': \(error)", at: node)
             return nil
         }
         let payload = fields["payload"].flatMap { reader.text($0, for: "payload") }

@@ -1,4 +1,5 @@
 import Foundation
+import MQTTTopics
 import Yams
 
 /// One YAML source: the path to show in diagnostics, and its text.

@@ -1,3 +1,5 @@
+import MQTTTopics
+
 /// What makes a rule consider firing (`when`). A rule with several triggers
 /// fires when any of them does.
 public struct Trigger: Sendable, Hashable, Codable {

@@ -1,29 +1,39 @@
-/// A topic filter split into levels once, so that checking it against a
-/// topic on every publish and delivery neither splits nor allocates.
+/// A valid topic filter, split into levels once, so that matching it against
+/// a topic neither splits nor allocates.
 ///
 /// Matching follows MQTT (§4.7) as Mosquitto does: `+` is one level, `#` the
-/// rest including none (`a/#` matches `a`), and a wildcard in the first level
-/// does not match a topic starting with `$`.
-struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
-    enum Level: Sendable, Hashable {
+/// rest including none (`a/#` matches `a`), a wildcard in the first level
+/// does not match a topic starting with `$`, and levels compare byte by byte.
+public struct TopicFilter: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Level: Sendable, Hashable {
         case literal([UInt8])
         /// `+`
         case single
         /// `#`
         case multi
+
+        public var isWildcard: Bool {
+            if case .literal = self { false } else { true }
+        }
     }
 
-    let levels: [Level]
+    /// The filter as written.
+    public let description: String
+    public let levels: [Level]
 
-    private static let slash = UInt8(ascii: "/")
-    private static let dollar = UInt8(ascii: "$")
+    /// Checks and compiles a filter.
+    public init(_ text: String) throws(Topic.SyntaxError) {
+        try Topic.validateFilter(text)
+        self.init(compiling: text)
+    }
 
-    /// Compiles a filter that `Topic.validateFilter` accepts.
-    init(_ filter: String) {
-        levels = filter.utf8.split(separator: Self.slash, omittingEmptySubsequences: false).map { level in
+    /// Compiles a filter already checked by `Topic.validateFilter`.
+    public init(compiling text: String) {
+        description = text
+        levels = text.utf8.split(separator: Topic.slash, omittingEmptySubsequences: false).map { level in
             switch level.count == 1 ? level.first : nil {
-            case UInt8(ascii: "+"): .single
-            case UInt8(ascii: "#"): .multi
+            case Topic.plus: .single
+            case Topic.hash: .multi
             default: .literal(Array(level))
             }
         }
@@ -31,10 +41,7 @@ struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
 
     private init(levels: [Level]) {
         self.levels = levels
-    }
-
-    var description: String {
-        levels.map { level in
+        description = levels.map { level in
             switch level {
             case .literal(let bytes): String(decoding: bytes, as: UTF8.self)
             case .single: "+"
@@ -43,16 +50,28 @@ struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
         }.joined(separator: "/")
     }
 
+    /// Whether the filter has a `+` or `#`.
+    public var hasWildcard: Bool { levels.contains(where: \.isWildcard) }
+
+    public static func == (lhs: TopicFilter, rhs: TopicFilter) -> Bool { lhs.levels == rhs.levels }
+    public func hash(into hasher: inout Hasher) { hasher.combine(levels) }
+
+    /// Whether the filter matches the topic name `topic`.
+    public func matches(_ topic: String) -> Bool {
+        var topic = topic
+        return topic.withUTF8 { matches($0) }
+    }
+
     /// Whether the filter matches the topic name whose UTF-8 bytes are `topic`.
-    func matches(_ topic: UnsafeBufferPointer<UInt8>) -> Bool {
-        if topic.first == Self.dollar, let first = levels.first, first.isWildcard { return false }
+    public func matches(_ topic: UnsafeBufferPointer<UInt8>) -> Bool {
+        if topic.first == Topic.dollar, let first = levels.first, first.isWildcard { return false }
         // `start` is where the next topic level begins; past the end once the last level is used.
         var start = 0
         for level in levels {
             if case .multi = level { return true }
             guard start <= topic.count else { return false }
             var end = start
-            while end < topic.count && topic[end] != Self.slash { end += 1 }
+            while end < topic.count && topic[end] != Topic.slash { end += 1 }
             if case .literal(let bytes) = level {
                 guard end - start == bytes.count else { return false }
                 for offset in 0..<bytes.count where topic[start + offset] != bytes[offset] { return false }
@@ -63,7 +82,7 @@ struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether every topic that `other` matches, this filter matches too.
-    func covers(_ other: CompiledTopicFilter) -> Bool {
+    public func covers(_ other: TopicFilter) -> Bool {
         for (index, level) in levels.enumerated() {
             if case .multi = level { return index > 0 || !other.startsWithDollarLevel }
             guard index < other.levels.count else { return false }
@@ -85,7 +104,7 @@ struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
 
     /// The filter matching exactly the topics that both filters match, or
     /// nil when no topic matches both.
-    func intersection(_ other: CompiledTopicFilter) -> CompiledTopicFilter? {
+    public func intersection(_ other: TopicFilter) -> TopicFilter? {
         var common = [Level]()
         var index = 0
         while true {
@@ -94,17 +113,17 @@ struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
             if mineEnded || theirsEnded {
                 // One filter ends here; the other meets it only if it is done too, or ends in `#` (the parent match).
                 let rest = mineEnded ? other.levels[index...] : levels[index...]
-                return rest.isEmpty || rest.elementsEqual([.multi]) ? CompiledTopicFilter(levels: common) : nil
+                return rest.isEmpty || rest.elementsEqual([.multi]) ? TopicFilter(levels: common) : nil
             }
             let (mine, theirs) = (levels[index], other.levels[index])
             let eitherIsDollarLiteral = index == 0 && (startsWithDollarLevel || other.startsWithDollarLevel)
             switch (mine, theirs) {
             case (.multi, _):
-                if eitherIsDollarLiteral && theirs.isLiteral { return nil }
-                return CompiledTopicFilter(levels: common + other.levels[index...])
+                if eitherIsDollarLiteral && !theirs.isWildcard { return nil }
+                return TopicFilter(levels: common + other.levels[index...])
             case (_, .multi):
-                if eitherIsDollarLiteral && mine.isLiteral { return nil }
-                return CompiledTopicFilter(levels: common + levels[index...])
+                if eitherIsDollarLiteral && !mine.isWildcard { return nil }
+                return TopicFilter(levels: common + levels[index...])
             case (.literal(let left), .literal(let right)):
                 guard left == right else { return nil }
                 common.append(mine)
@@ -122,14 +141,21 @@ struct CompiledTopicFilter: Sendable, Hashable, CustomStringConvertible {
     }
 
     private var startsWithDollarLevel: Bool {
-        if case .literal(let bytes) = levels.first, bytes.first == Self.dollar { true } else { false }
-    }
-}
-
-extension CompiledTopicFilter.Level {
-    var isWildcard: Bool {
-        if case .literal = self { false } else { true }
+        if case .literal(let bytes) = levels.first, bytes.first == Topic.dollar { true } else { false }
     }
 
-    var isLiteral: Bool { !isWildcard }
+    // Coded as the filter's text, checked again when decoded.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid topic filter '\(text)': \(error)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }

@@ -1,4 +1,4 @@
-import MQTT
+@testable import MQTTTopics
 import Testing
 
 @Suite("Topic names and filters (§4.7)")

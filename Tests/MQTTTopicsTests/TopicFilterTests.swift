@@ -1,12 +1,11 @@
-import MQTT
-@testable import MQTTBroker
+import MQTTTopics
 import Testing
 
-@Suite("Compiled ACL filters: matching, covering, intersecting")
-struct AuthTopicFilterTests {
+@Suite("Compiled filters (the ACL's): matching, covering, intersecting")
+struct TopicFilterTests {
     private func matches(_ filter: String, _ topic: String) -> Bool {
         var topic = topic
-        return topic.withUTF8 { CompiledTopicFilter(filter).matches($0) }
+        return topic.withUTF8 { TopicFilter(compiling: filter).matches($0) }
     }
 
     private static let filters = [
@@ -25,7 +24,7 @@ struct AuthTopicFilterTests {
     @Test func coveringMeansMatchingEveryTopicTheOtherMatches() {
         // Checked against the topics above, plus what the covering rules say.
         for outer in Self.filters {
-            for inner in Self.filters where CompiledTopicFilter(outer).covers(CompiledTopicFilter(inner)) {
+            for inner in Self.filters where TopicFilter(compiling: outer).covers(TopicFilter(compiling: inner)) {
                 for topic in Self.topics where matches(inner, topic) {
                     #expect(matches(outer, topic), "\(outer) covers \(inner), but not \(topic)")
                 }
@@ -37,14 +36,14 @@ struct AuthTopicFilterTests {
             ("$SYS/#", "$SYS/+", true), ("+", "a/b", false), ("a/b", "a/+", false),
         ]
         for (outer, inner, expected) in covered {
-            #expect(CompiledTopicFilter(outer).covers(CompiledTopicFilter(inner)) == expected, "\(outer) covers \(inner)")
+            #expect(TopicFilter(compiling: outer).covers(TopicFilter(compiling: inner)) == expected, "\(outer) covers \(inner)")
         }
     }
 
     @Test func intersectionMatchesExactlyTheTopicsBothMatch() {
         for left in Self.filters {
             for right in Self.filters {
-                let common = CompiledTopicFilter(left).intersection(CompiledTopicFilter(right))
+                let common = TopicFilter(compiling: left).intersection(TopicFilter(compiling: right))
                 for topic in Self.topics {
                     let both = matches(left, topic) && matches(right, topic)
                     let inCommon = common.map { filter in
@@ -60,7 +59,7 @@ struct AuthTopicFilterTests {
             ("+/+", "$SYS/x", nil), ("a/+", "b/+", nil), ("a/+", "a/+/c", nil), ("$SYS/#", "$SYS/+", "$SYS/+"),
         ]
         for (left, right, common) in expected {
-            #expect(CompiledTopicFilter(left).intersection(CompiledTopicFilter(right))?.description == common, "\(left) ∩ \(right)")
+            #expect(TopicFilter(compiling: left).intersection(TopicFilter(compiling: right))?.description == common, "\(left) ∩ \(right)")
         }
     }
 }

@@ -1,0 +1,33 @@
+/// One level of a topic name or filter, as a dictionary key: compared and
+/// hashed by its bytes, as MQTT compares topics. (Swift's `String` equality
+/// would take two spellings of "é" for one topic; MQTT takes them for two.)
+struct TopicLevel: Hashable, Sendable {
+    let text: Substring
+
+    init(_ text: Substring) {
+        self.text = text
+    }
+
+    /// A key that keeps only its own bytes, not the whole topic it came from.
+    init(owning text: Substring) {
+        self.text = Substring(String(text))
+    }
+
+    static let single = TopicLevel("+")
+    static let multi = TopicLevel("#")
+
+    /// Whether the level starts with `$`: at the root, a wildcard skips it (§4.7.2).
+    var isSystem: Bool { text.utf8.first == Topic.dollar }
+
+    static func == (lhs: TopicLevel, rhs: TopicLevel) -> Bool {
+        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        let hashed = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil {
+            // Same bytes, same hash, whichever way they are stored.
+            Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+}
