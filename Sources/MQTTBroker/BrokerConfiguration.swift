@@ -23,6 +23,13 @@ public struct BrokerConfiguration: Sendable {
     /// by it. Above this a slow consumer gets no more QoS 0 messages (they are
     /// dropped and counted) until it catches up to half of it.
     public var maximumQueuedBytes: Int
+    /// The most levels a topic or filter may have in this broker, as in
+    /// Mosquitto 2.0: a PUBLISH or a will on a deeper topic closes the
+    /// connection, a deeper filter gets SUBACK 0x80. MQTT itself allows
+    /// 65,535 levels; each level of a filter is a node of the subscription
+    /// tree, so the bound keeps a client from making 65,535 nodes of 65 KB.
+    public static let maximumTopicLevels = 201
+
     /// How long a new connection may take to send CONNECT.
     public var connectTimeout: TimeAmount
     /// How often `$SYS/broker/...` is refreshed; nil turns it off.

@@ -21,8 +21,13 @@ extension BrokerCore {
         return fresh.flatMap { $0.acl?.warnings.map(\.description) ?? [] }
     }
 
-    /// Whether the session's client may publish on `topic`.
+    /// Whether a message the session's client sends on `topic`, as a
+    /// PUBLISH or as its will, is routed: `$SYS/...` is the broker's to
+    /// write, and the ACL must let the client write there. A refused QoS 1
+    /// or 2 PUBLISH is still acknowledged, and a refused will is dropped,
+    /// as Mosquitto does.
     func mayPublish(_ topic: String, from session: Session) -> Bool {
+        if topic.hasPrefix("$SYS/") { return false }
         guard let permissions = session.permissions else { return true }
         if permissions.mayPublish(topic: topic) { return true }
         // Debug, as Mosquitto: a misconfigured sensor may publish several times a second.

@@ -135,7 +135,9 @@ final class BrokerCore {
         guard session.connection === connection else { return }
         session.detach()
         if !session.isPersistent { removeSession(session) }
-        if let will {
+        // A will is a PUBLISH the client left behind: it passes the same
+        // checks, against the ACL in force when it is sent.
+        if let will, mayPublish(will.topic, from: session) {
             publish(MQTTMessage(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
         }
     }
@@ -163,7 +165,7 @@ final class BrokerCore {
     func subscribe(_ session: Session, to requests: [TopicSubscription]) -> [SubscribeReturnCode] {
         requests.map { request in
             do {
-                try Topic.validateFilter(request.filter)
+                try Self.validateFilter(request.filter)
             } catch {
                 logger.notice("refused subscription to \"\(request.filter)\": \(error)", metadata: ["client": "\(session.clientID)"])
                 return .failure
@@ -197,8 +199,8 @@ final class BrokerCore {
 
     // MARK: In-process subscribers
 
-    func subscribe(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(Topic.SyntaxError) {
-        for request in requests { try Topic.validateFilter(request.filter) }
+    func subscribe(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(TopicRefusal) {
+        for request in requests { try Self.validateFilter(request.filter) }
         for request in requests {
             subscriptions.insert(request.filter, qos: request.qos, for: subscriber)
             subscriber.filters.insert(request.filter)
@@ -209,8 +211,8 @@ final class BrokerCore {
     /// Replaces the subscriber's filters: new ones are added (with their
     /// retained messages), gone ones removed, kept ones untouched, so no
     /// message is lost or doubled by the change.
-    func update(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(Topic.SyntaxError) {
-        for request in requests { try Topic.validateFilter(request.filter) }
+    func update(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(TopicRefusal) {
+        for request in requests { try Self.validateFilter(request.filter) }
         let wanted = Set(requests.map(\.filter))
         for filter in subscriber.filters.subtracting(wanted) {
             subscriptions.remove(filter, for: subscriber)
@@ -227,6 +229,46 @@ final class BrokerCore {
     func unsubscribe(_ subscriber: LocalSubscriber) {
         for filter in subscriber.filters { subscriptions.remove(filter, for: subscriber) }
         subscriber.filters.removeAll()
+    }
+
+    // MARK: Topics
+
+    /// Why a topic or filter is deeper than this broker takes, or nil.
+    static func depthProblem(_ topic: String) -> String? {
+        let levels = Topic.levelCount(topic)
+        guard levels > BrokerConfiguration.maximumTopicLevels else { return nil }
+        return "topic has \(levels) levels, more than the \(BrokerConfiguration.maximumTopicLevels) this broker takes"
+    }
+
+    /// Checks a filter by MQTT's rules and the broker's depth limit.
+    static func validateFilter(_ filter: String) throws(TopicRefusal) {
+        do {
+            try Topic.validateFilter(filter)
+        } catch {
+            throw .invalid(error)
+        }
+        if let problem = depthProblem(filter) { throw .tooDeep(problem) }
+    }
+
+    /// Publishes a message of the in-process API, whose topic no decoder
+    /// has checked: an invalid one is logged and counted, not routed.
+    func publishFromProcess(_ message: MQTTMessage) {
+        do {
+            try Topic.validateName(message.topic)
+        } catch {
+            refuseFromProcess(message, "\(error)")
+            return
+        }
+        if let problem = Self.depthProblem(message.topic) {
+            refuseFromProcess(message, problem)
+            return
+        }
+        publish(message)
+    }
+
+    private func refuseFromProcess(_ message: MQTTMessage, _ reason: String) {
+        statistics.droppedMessages += 1
+        logger.error("dropped an in-process message to \"\(message.topic)\": \(reason)")
     }
 
     // MARK: Routing

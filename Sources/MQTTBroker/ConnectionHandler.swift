@@ -177,6 +177,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Packets
 
     private func handleConnect(_ connect: ConnectPacket) {
+        if let will = connect.will, let problem = BrokerCore.depthProblem(will.topic) {
+            close(.protocolError("will \(problem)"))
+            return
+        }
         if connect.keepAlive > 0 {
             silenceAllowance = .milliseconds(Int64(connect.keepAlive) * 1500)
             silenceDeadline = .now() + .milliseconds(Int64(connect.keepAlive) * 1500)
@@ -236,10 +240,12 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func handlePublish(_ publish: PublishPacket, in session: Session) {
         core.statistics.publishReceived += 1
+        if let problem = BrokerCore.depthProblem(publish.topic) {
+            close(.protocolError("PUBLISH \(problem)"))
+            return
+        }
         let message = MQTTMessage(topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain)
-        // `$SYS/...` is the broker's to write; a publish the ACL denies is
-        // acknowledged and dropped, as Mosquitto does.
-        let routed = !publish.topic.hasPrefix("$SYS/") && core.mayPublish(publish.topic, from: session)
+        let routed = core.mayPublish(publish.topic, from: session)
         switch publish.qos {
         case .atMostOnce:
             if routed { core.publish(message) }

@@ -1,5 +1,6 @@
 import Logging
 import MQTT
+import MQTTTopics
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -132,15 +133,18 @@ public final class MQTTBroker: Sendable {
     // MARK: In-process API
 
     /// Publishes as if a client had: routed to subscribers, kept if retained.
+    /// A topic that a client could not publish on (invalid, or deeper than
+    /// `BrokerConfiguration.maximumTopicLevels`) is logged and counted as
+    /// dropped instead.
     public func publish(_ message: MQTTMessage) async {
         let core = self.core
-        try? await eventLoop.submit { core.value.publish(message) }.get()
+        try? await eventLoop.submit { core.value.publishFromProcess(message) }.get()
     }
 
     /// Publishes without waiting: the message is routed on the broker's
-    /// loop after every message sent before it, in order.
+    /// loop after every message sent before it, in order. Checked as `publish`.
     public func send(_ message: MQTTMessage) {
-        onLoop { $0.publish(message) }
+        onLoop { $0.publishFromProcess(message) }
     }
 
     /// Stops (true) or resumes (false) reading from every client, so that TCP
@@ -233,6 +237,21 @@ public struct LocalSubscription: Sendable {
     public func cancel() async {
         let subscriber = self.subscriber, core = self.core
         try? await core.eventLoop.submit { core.value.unsubscribe(subscriber.value) }.get()
+    }
+}
+
+/// Why the broker refuses a topic filter.
+public enum TopicRefusal: Error, Sendable, CustomStringConvertible {
+    /// Not a filter by MQTT's rules.
+    case invalid(Topic.SyntaxError)
+    /// Deeper than `BrokerConfiguration.maximumTopicLevels`.
+    case tooDeep(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let error): "\(error)"
+        case .tooDeep(let problem): problem
+        }
     }
 }
 

@@ -49,7 +49,12 @@ final class Session: Subscriber {
             }
             if encodedQoS0 == nil {
                 var buffer = ByteBuffer()
-                try? buffer.writeMQTTPacket(.publish(PublishPacket(topic: message.topic, payload: message.payload, retain: message.retain)))
+                // Every topic is checked before it is routed; an empty buffer here would reach the client as a broken packet.
+                guard (try? buffer.writeMQTTPacket(.publish(PublishPacket(topic: message.topic, payload: message.payload, retain: message.retain)))) != nil
+                else {
+                    statistics.droppedMessages += 1
+                    return
+                }
                 encodedQoS0 = buffer
             }
             connection.send(encodedPublish: encodedQoS0!)

@@ -157,4 +157,19 @@ struct RoutingTests {
             await subscription.cancel()
         }
     }
+
+    @Test("an in-process publish on a topic no client could use is dropped and counted, not sent broken")
+    func inProcessPublishesAreCheckedLikeAClients() async throws {
+        try await withBroker { broker, port in
+            let (device, _) = try await RawClient.connected(to: port, clientID: "device")
+            _ = try await device.subscribe("#")
+            for topic in ["home/led\tset", "home/+/set", "", TopicDepthTests.topic(levels: 202)] {
+                await broker.publish(MQTTMessage(topic: topic, payload: "on"))
+                broker.send(MQTTMessage(topic: topic, payload: "on", qos: .atLeastOnce))
+            }
+            await broker.publish(MQTTMessage(topic: "home/marker", payload: "barrier"))
+            #expect(try await device.publishes(until: { $0.payloadText == "barrier" }).isEmpty)
+            #expect(try await broker.status().droppedMessages == 8)
+        }
+    }
 }

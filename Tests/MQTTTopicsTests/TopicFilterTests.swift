@@ -63,3 +63,17 @@ struct TopicFilterTests {
         }
     }
 }
+
+@Suite("Compiled filters at 65,535 levels")
+struct DeepTopicFilterTests {
+    @Test func matchingCoveringAndIntersectingDoNotRecurse() {
+        let deepestTopic = String(repeating: "/", count: 65_534)
+        let wildcards = TopicFilter(compiling: String(repeating: "+/", count: 32_767) + "#")
+        let exact = TopicFilter(compiling: deepestTopic)
+        #expect(wildcards.matches(deepestTopic))
+        #expect(exact.matches(deepestTopic))
+        #expect(!exact.matches(String(repeating: "/", count: 65_533)))
+        #expect(TopicFilter(compiling: "#").covers(exact))
+        #expect(wildcards.intersection(exact) == exact)
+    }
+}

@@ -84,4 +84,19 @@ import Testing
                 + "a topic name must not contain the wildcards '+' or '#'",
         ])
     }
+
+    @Test("a rendered topic is checked by the broker's rules: a tab is refused, not published")
+    func aRenderedTopicWithAControlCharacterIsAProblem() throws {
+        var harness = try Harness(rules: """
+            - id: echo
+              when: { mqtt: "in/#" }
+              then: [{ publish: { topic: "out/{{ trigger.payload }}", payload: "x" } }]
+            """)
+        let outputs = harness.send("in/x", "a\tb")
+        #expect(outputs.publications.isEmpty)
+        #expect(outputs.problems.map(\.message) == [
+            "rule 'echo' did not publish: topic 'out/a\tb' from 'out/{{ trigger.payload }}' is invalid: "
+                + "a topic must not contain the control character U+0009",
+        ])
+    }
 }
