@@ -9,6 +9,19 @@ extension ByteBuffer {
     /// (a string over 65,535 bytes, a body over 268,435,455). The packet
     /// identifier of a QoS 0 PUBLISH is not written, whatever its value.
     public mutating func writeMQTTPacket(_ packet: Packet) throws(MQTTProtocolError) {
+        try writeFixedHeader(of: packet)
+        packet.writeBody(into: &self)
+    }
+
+    /// Appends a PUBLISH up to its payload, which the caller writes right
+    /// after: a large payload then leaves from the buffer that holds it
+    /// instead of being copied into every packet that carries it.
+    public mutating func writeMQTTPublishHeader(_ publish: PublishPacket) throws(MQTTProtocolError) {
+        try writeFixedHeader(of: .publish(publish))
+        writePublishVariableHeader(publish)
+    }
+
+    private mutating func writeFixedHeader(of packet: Packet) throws(MQTTProtocolError) {
         try packet.validate()
         let bodyLength = try packet.encodedBodyLength()
         guard bodyLength <= FixedHeader.maximumRemainingLength else { throw .bodyTooLong(bodyLength) }
@@ -16,7 +29,11 @@ extension ByteBuffer {
         if case .publish(let publish) = packet { flags = publish.flags } else { flags = packet.type.requiredFlags ?? 0 }
         writeInteger(packet.type.rawValue << 4 | flags)
         writeRemainingLength(bodyLength)
-        packet.writeBody(into: &self)
+    }
+
+    fileprivate mutating func writePublishVariableHeader(_ publish: PublishPacket) {
+        writeMQTTString(publish.topic)
+        if publish.qos != .atMostOnce { writeInteger(publish.packetID) }
     }
 }
 
@@ -75,8 +92,7 @@ extension Packet {
             buffer.writeInteger(UInt8(connack.sessionPresent ? 1 : 0))
             buffer.writeInteger(connack.returnCode.rawValue)
         case .publish(let publish):
-            buffer.writeMQTTString(publish.topic)
-            if publish.qos != .atMostOnce { buffer.writeInteger(publish.packetID) }
+            buffer.writePublishVariableHeader(publish)
             buffer.writeImmutableBuffer(publish.payload)
         case .puback(let ack), .pubrec(let ack), .pubrel(let ack), .pubcomp(let ack), .unsuback(let ack):
             buffer.writeInteger(ack.packetID)

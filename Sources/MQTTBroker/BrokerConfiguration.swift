@@ -19,9 +19,13 @@ public struct BrokerConfiguration: Sendable {
     /// `max_inflight_messages`: outgoing QoS 1 and 2 messages awaiting
     /// acknowledgement per client.
     public var maximumInflightMessages: Int
-    /// `max_queued_bytes`: bytes written to a client's socket but not yet taken
-    /// by it. Above this a slow consumer gets no more QoS 0 messages (they are
-    /// dropped and counted) until it catches up to half of it.
+    /// `max_queued_bytes`: bytes held for a client at every QoS. QoS 1 and 2
+    /// messages beyond the inflight window are queued until their topics and
+    /// payloads reach this (or `max_queued_messages`), newer ones dropped and
+    /// counted; an empty queue takes one message of any size, as Mosquitto.
+    /// QoS 0 messages go straight to the socket, and above this many unread
+    /// bytes a client gets none (dropped and counted) until it has caught up
+    /// to half of it. 0 means no bound in bytes.
     public var maximumQueuedBytes: Int
     /// The most levels a topic or filter may have in this broker, as in
     /// Mosquitto 2.0: a PUBLISH or a will on a deeper topic closes the

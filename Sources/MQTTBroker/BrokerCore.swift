@@ -292,7 +292,7 @@ final class BrokerCore {
         // §3.3.1-9: a message matching an established subscription goes out with RETAIN 0.
         var forwarded = message
         forwarded.retain = false
-        var encodedQoS0: ByteBuffer?
+        var encodedQoS0: EncodedPublish?
         for (subscriber, qos) in matched {
             subscriber.deliver(forwarded, qos: min(qos, message.qos), encodedQoS0: &encodedQoS0)
         }

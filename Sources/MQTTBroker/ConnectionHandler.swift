@@ -266,30 +266,38 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Encodes and writes a packet.
     func send(_ packet: Packet) {
         guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
         do {
+            if case .publish(let publish) = packet {
+                send(try EncodedPublish(publish))
+                return
+            }
+            var buffer = context.channel.allocator.buffer(capacity: 64)
             try buffer.writeMQTTPacket(packet)
+            count(bytes: buffer.readableBytes)
+            write(buffer)
         } catch {
             // Only a message the broker accepted is ever sent; this is a bug, not bad input.
             log(.error, "could not encode \(packet.type): \(error)")
-            return
         }
-        if case .publish = packet { core.statistics.publishSent += 1 }
-        write(buffer)
     }
 
-    /// Sends bytes encoded once for several subscribers (QoS 0 fan-out).
-    func send(encodedPublish buffer: ByteBuffer) {
+    /// Sends a PUBLISH, encoded once for all the subscribers of a QoS 0 fan-out.
+    func send(_ publish: EncodedPublish) {
         core.statistics.publishSent += 1
-        write(buffer)
+        count(bytes: publish.byteCount)
+        write(publish.head)
+        if let payload = publish.sharedPayload { write(payload) }
+    }
+
+    private func count(bytes: Int) {
+        core.statistics.packetsSent += 1
+        core.statistics.bytesSent += bytes
     }
 
     /// Writes a packet; the flush waits for the end of the event-loop tick so
     /// that a burst leaves in one system call.
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
-        core.statistics.packetsSent += 1
-        core.statistics.bytesSent += buffer.readableBytes
         context.write(wrapOutboundOut(buffer), promise: nil)
         guard !flushScheduled else { return }
         flushScheduled = true

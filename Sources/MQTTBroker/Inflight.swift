@@ -5,8 +5,10 @@ import NIOCore
 /// A client's outgoing QoS 1 and 2 messages: those sent and awaiting
 /// acknowledgement (the inflight window), and those waiting for a place in it.
 ///
-/// Both parts are bounded: `max_inflight_messages` and `max_queued_messages`.
-/// Order is kept: a message leaves the queue only for the end of the window.
+/// Both parts are bounded: the window by `max_inflight_messages`, the queue
+/// by `max_queued_messages` and `max_queued_bytes`, whichever is reached
+/// first (as Mosquitto). Order is kept: a message leaves the queue only for
+/// the end of the window.
 struct OutgoingMessages {
     /// Where an inflight message stands in its QoS flow.
     enum Stage: Equatable {
@@ -33,14 +35,24 @@ struct OutgoingMessages {
 
     let maximumInflight: Int
     let maximumQueued: Int
+    let maximumQueuedBytes: Int
     private(set) var inflight: [Entry] = []
     // A Deque: most clients never have a queue, and an empty one costs nothing.
     private(set) var queued = Deque<MQTTMessage>()
+    /// Topic and payload bytes of the queued messages.
+    private(set) var queuedBytes = 0
     private var lastPacketID: UInt16 = 0
 
-    init(maximumInflight: Int, maximumQueued: Int) {
+    /// - Parameter maximumQueuedBytes: 0 for no bound but the count.
+    init(maximumInflight: Int, maximumQueued: Int, maximumQueuedBytes: Int) {
         self.maximumInflight = max(1, maximumInflight)
         self.maximumQueued = max(0, maximumQueued)
+        self.maximumQueuedBytes = max(0, maximumQueuedBytes)
+    }
+
+    /// The bytes a message takes in the queue.
+    static func size(of message: MQTTMessage) -> Int {
+        message.topic.utf8.count + message.payload.readableBytes
     }
 
     /// Takes a QoS 1 or 2 message; `windowOpen` is false while the client is away.
@@ -48,8 +60,13 @@ struct OutgoingMessages {
         if windowOpen && queued.isEmpty && inflight.count < maximumInflight {
             return .send(startFlight(message))
         }
+        let size = Self.size(of: message)
         guard queued.count < maximumQueued else { return .dropped }
+        // A message larger than the bound is still taken by an empty queue,
+        // as Mosquitto does, or it could never reach the client.
+        if maximumQueuedBytes > 0, !queued.isEmpty, queuedBytes + size > maximumQueuedBytes { return .dropped }
         queued.append(message)
+        queuedBytes += size
         return .queued
     }
 
@@ -57,6 +74,7 @@ struct OutgoingMessages {
     mutating func refill() -> [Entry] {
         var started: [Entry] = []
         while inflight.count < maximumInflight, let message = queued.popFirst() {
+            queuedBytes -= Self.size(of: message)
             started.append(startFlight(message))
         }
         return started
@@ -84,6 +102,7 @@ struct OutgoingMessages {
     mutating func removeAll() {
         inflight.removeAll()
         queued.removeAll()
+        queuedBytes = 0
     }
 
     private mutating func finish(_ packetID: UInt16, expecting stage: Stage, qos: QoS) -> Bool {

@@ -12,7 +12,7 @@ final class LocalSubscriber: Subscriber {
         self.handler = handler
     }
 
-    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout ByteBuffer?) {
+    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?) {
         var message = message
         message.qos = qos
         handler(message)

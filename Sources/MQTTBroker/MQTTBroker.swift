@@ -190,7 +190,8 @@ public final class MQTTBroker: Sendable {
     private func makeBootstrap(listenerIndex: Int) -> ServerBootstrap {
         let core = self.core
         let configuration = self.configuration
-        let highWater = max(configuration.maximumQueuedBytes, 2)
+        // The socket backlog above which QoS 0 messages are dropped; 0: no bound.
+        let highWater = configuration.maximumQueuedBytes > 0 ? max(configuration.maximumQueuedBytes, 2) : Int.max
         return ServerBootstrap(group: eventLoop, childGroup: eventLoop)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

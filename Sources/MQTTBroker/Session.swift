@@ -31,11 +31,12 @@ final class Session: Subscriber {
         self.identity = ClientIdentity(clientID: clientID, username: nil)
         self.isPersistent = isPersistent
         self.outgoing = OutgoingMessages(
-            maximumInflight: limits.maximumInflightMessages, maximumQueued: limits.maximumQueuedMessages)
+            maximumInflight: limits.maximumInflightMessages, maximumQueued: limits.maximumQueuedMessages,
+            maximumQueuedBytes: limits.maximumQueuedBytes)
         self.statistics = statistics
     }
 
-    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout ByteBuffer?) {
+    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?) {
         if let permissions, !permissions.mayReceive(topic: message.topic) { return }
         var message = message
         message.qos = qos
@@ -48,16 +49,15 @@ final class Session: Subscriber {
                 return
             }
             if encodedQoS0 == nil {
-                var buffer = ByteBuffer()
-                // Every topic is checked before it is routed; an empty buffer here would reach the client as a broken packet.
-                guard (try? buffer.writeMQTTPacket(.publish(PublishPacket(topic: message.topic, payload: message.payload, retain: message.retain)))) != nil
+                // Every topic is checked before it is routed: this fails only on a bug, and sends nothing then.
+                guard let encoded = try? EncodedPublish(PublishPacket(topic: message.topic, payload: message.payload, retain: message.retain))
                 else {
                     statistics.droppedMessages += 1
                     return
                 }
-                encodedQoS0 = buffer
+                encodedQoS0 = encoded
             }
-            connection.send(encodedPublish: encodedQoS0!)
+            connection.send(encodedQoS0!)
             return
         }
         switch outgoing.admit(message, windowOpen: connection != nil) {

@@ -10,7 +10,7 @@ protocol Subscriber: AnyObject {
     /// lower of the published QoS and the granted QoS. `encodedQoS0` caches
     /// the message's QoS 0 PUBLISH bytes across the subscribers of one
     /// routing pass, so a fan-out encodes it once.
-    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout ByteBuffer?)
+    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?)
 
     /// Scratch space for `Router`: the routing pass that last matched this
     /// subscriber, and where its entry sits, so that overlapping subscriptions
@@ -26,7 +26,7 @@ struct RoutingMark {
 extension Subscriber {
     /// Delivers one message outside a routing pass (retained messages).
     func deliver(_ message: MQTTMessage, qos: QoS) {
-        var unshared: ByteBuffer?
+        var unshared: EncodedPublish?
         deliver(message, qos: qos, encodedQoS0: &unshared)
     }
 }

@@ -105,6 +105,12 @@ final class RawClient: Sendable {
         return inbox.isClosed
     }
 
+    /// Starts reading, for a client connected with `autoRead: false`.
+    func startReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+    }
+
     /// Drops the socket without DISCONNECT, as a device losing power does.
     func drop() async {
         try? await channel.close()
