@@ -59,7 +59,8 @@ final class EmbeddedBus: MessageBus {
     }
 
     func pauseInput(_ paused: Bool) {
-        broker.setReadingPaused(paused)
+        // Only the devices whose messages reach the daemon wait.
+        state.withLock { $0.subscription }?.setBehind(paused)
     }
 
     func stop() async {

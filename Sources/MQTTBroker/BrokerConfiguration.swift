@@ -34,6 +34,13 @@ public struct BrokerConfiguration: Sendable {
     /// tree, so the bound keeps a client from making 65,535 nodes of 65 KB.
     public static let maximumTopicLevels = 201
 
+    /// How long a subscriber may stay behind while the publishers feeding it
+    /// wait (TCP backpressure: their connections are not read). Past this it
+    /// is a slow consumer: logged, counted in `$SYS/broker/clients/slow
+    /// consumers`, its publishers read again and its excess dropped. `.zero`
+    /// never holds publishers back (Mosquitto's way: drop at the queue limit).
+    public var slowConsumerTimeout: TimeAmount
+
     /// How long a new connection may take to send CONNECT.
     public var connectTimeout: TimeAmount
     /// How often `$SYS/broker/...` is refreshed; nil turns it off.
@@ -46,6 +53,7 @@ public struct BrokerConfiguration: Sendable {
         maximumQueuedMessages: Int = 1000,
         maximumInflightMessages: Int = 20,
         maximumQueuedBytes: Int = 1024 * 1024,
+        slowConsumerTimeout: TimeAmount = .seconds(10),
         connectTimeout: TimeAmount = .seconds(10),
         systemTopicInterval: TimeAmount? = .seconds(10)
     ) {
@@ -55,6 +63,7 @@ public struct BrokerConfiguration: Sendable {
         self.maximumQueuedMessages = maximumQueuedMessages
         self.maximumInflightMessages = maximumInflightMessages
         self.maximumQueuedBytes = maximumQueuedBytes
+        self.slowConsumerTimeout = slowConsumerTimeout
         self.connectTimeout = connectTimeout
         self.systemTopicInterval = systemTopicInterval
     }

@@ -18,8 +18,8 @@ final class BrokerCore {
     private var subscriptions = SubscriptionTrie()
     private var retained = RetainedStore()
     private var routingPass: UInt64 = 0
-    /// Since when reading from clients is paused, while it is.
-    private var readingPausedSince: NIODeadline?
+    /// Subscribers behind now, for the slow-consumer sweep.
+    var congestedSubscribers: [ObjectIdentifier: any Subscriber] = [:]
     private var generatedIDs = 0
     /// Each listener's security, by listener index; swapped whole on reload.
     var policies: [ListenerPolicy] = []
@@ -48,34 +48,12 @@ final class BrokerCore {
     /// Closes the connections that have been silent too long (no CONNECT in
     /// time, or no packet within 1.5 × keepalive).
     func sweepSilentConnections(now: NIODeadline = .now()) {
-        // Silence we imposed is nobody's fault.
-        guard readingPausedSince == nil else { return }
+        sweepCongestion(now: now)
+        // Silence we imposed (a hold) is nobody's fault.
         let expired = connections.values.filter { connection in
-            connection.silenceDeadline.map { $0 < now } ?? false
+            !connection.isHeldBack && connection.silenceDeadline.map { $0 < now } ?? false
         }
         for connection in expired { connection.silenceExpired() }
-    }
-
-    var isReadingPaused: Bool { readingPausedSince != nil }
-
-    /// Stops or resumes reading from every client. While paused, TCP holds
-    /// the publishers back; on resume, the pause is added to every
-    /// connection's allowed silence.
-    func setReadingPaused(_ paused: Bool) {
-        switch (paused, readingPausedSince) {
-        case (true, nil):
-            readingPausedSince = .now()
-            for connection in connections.values { connection.setReading(false) }
-        case (false, let since?):
-            readingPausedSince = nil
-            let pause = NIODeadline.now() - since
-            for connection in connections.values {
-                connection.postponeSilenceDeadline(by: pause)
-                connection.setReading(true)
-            }
-        default:
-            break
-        }
     }
 
     func connectionClosed(_ connection: ConnectionHandler) {
@@ -134,6 +112,7 @@ final class BrokerCore {
     func sessionEnded(_ session: Session, connection: ConnectionHandler, will: Will?) {
         guard session.connection === connection else { return }
         session.detach()
+        endBackpressure(on: session)
         if !session.isPersistent { removeSession(session) }
         // A will is a PUBLISH the client left behind: it passes the same
         // checks, against the ACL in force when it is sent.
@@ -229,6 +208,13 @@ final class BrokerCore {
     func unsubscribe(_ subscriber: LocalSubscriber) {
         for filter in subscriber.filters { subscriptions.remove(filter, for: subscriber) }
         subscriber.filters.removeAll()
+        endBackpressure(on: subscriber)
+    }
+
+    /// The daemon says whether its input queue is full.
+    func setBehind(_ subscriber: LocalSubscriber, _ behind: Bool) {
+        subscriber.isBehind = behind
+        if !behind { subscriberProgressed(subscriber) }
     }
 
     // MARK: Topics
@@ -274,8 +260,10 @@ final class BrokerCore {
     // MARK: Routing
 
     /// Routes one message to every matching subscriber, once each at the
-    /// highest QoS its overlapping subscriptions grant, and keeps it if retained.
-    func publish(_ message: MQTTMessage) {
+    /// highest QoS its overlapping subscriptions grant, and keeps it if
+    /// retained. A connection it came from waits while a subscriber it
+    /// reaches is behind (`applyBackpressure`).
+    func publish(_ message: MQTTMessage, from origin: ConnectionHandler? = nil) {
         if message.retain { retained.store(message) }
         routingPass &+= 1
         let pass = routingPass
@@ -295,6 +283,7 @@ final class BrokerCore {
         var encodedQoS0: EncodedPublish?
         for (subscriber, qos) in matched {
             subscriber.deliver(forwarded, qos: min(qos, message.qos), encodedQoS0: &encodedQoS0)
+            if let origin { applyBackpressure(after: subscriber, from: origin) }
         }
     }
 
@@ -316,6 +305,8 @@ final class BrokerCore {
             bytesReceived: statistics.bytesReceived,
             bytesSent: statistics.bytesSent,
             droppedMessages: statistics.droppedMessages,
-            refusedConnections: statistics.refusedConnections)
+            refusedConnections: statistics.refusedConnections,
+            slowConsumers: statistics.slowConsumers,
+            heldBackConnections: statistics.heldBackConnections)
     }
 }

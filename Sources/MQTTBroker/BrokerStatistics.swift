@@ -13,6 +13,10 @@ final class BrokerStatistics {
     var bytesSent = 0
     /// Messages lost to a full queue or a slow consumer.
     var droppedMessages = 0
+    /// Subscribers declared slow consumers (behind past `slowConsumerTimeout`).
+    var slowConsumers = 0
+    /// Connections not read now because a subscriber they feed is behind.
+    var heldBackConnections = 0
     /// Connections closed on accept because `max_connections` was reached.
     var refusedConnections = 0
     var maximumConnected = 0
@@ -35,4 +39,8 @@ public struct BrokerStatus: Sendable, Hashable {
     public var bytesSent: Int
     public var droppedMessages: Int
     public var refusedConnections: Int
+    /// Subscribers declared slow consumers since the start.
+    public var slowConsumers: Int
+    /// Connections held back now by a subscriber they feed.
+    public var heldBackConnections: Int
 }

@@ -21,38 +21,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         case closed
     }
 
-    /// Why a connection ends; all but a DISCONNECT and a broker shutdown
-    /// publish the will.
-    enum EndReason: CustomStringConvertible {
-        case disconnected
-        case connectionLost
-        case protocolError(String)
-        /// CONNECT turned down (credentials, client id); no session was made.
-        case refused(String)
-        case keepAliveExpired
-        case takenOver
-        case shutdown
-
-        var publishesWill: Bool {
-            switch self {
-            case .disconnected, .shutdown, .refused: false
-            case .connectionLost, .protocolError, .keepAliveExpired, .takenOver: true
-            }
-        }
-
-        var description: String {
-            switch self {
-            case .disconnected: "disconnected"
-            case .connectionLost: "connection lost"
-            case .protocolError(let reason): "protocol error: \(reason)"
-            case .refused(let reason): "CONNECT refused: \(reason)"
-            case .keepAliveExpired: "keepalive expired"
-            case .takenOver: "taken over by a new connection with the same client id"
-            case .shutdown: "broker shutting down"
-            }
-        }
-    }
-
     private let core: BrokerCore
     private var state = State.awaitingConnect
     private var reader: PacketReader
@@ -65,6 +33,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// 1.5 × keepalive, once connected with one.
     private var silenceAllowance: TimeAmount?
     private var flushScheduled = false
+    /// Subscribers behind that this connection feeds: while any, it is not read.
+    private var hold = ReadHold()
     private(set) var isWritable = true
     let remoteAddress: String
     /// Which listener accepted the connection: its security applies.
@@ -79,8 +49,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.listenerIndex = listenerIndex
     }
 
-    var clientID: String? {
-        if case .connected(let session, _) = state { session.clientID } else { nil }
+    var clientID: String? { session?.clientID }
+
+    var session: Session? {
+        if case .connected(let session, _) = state { session } else { nil }
     }
 
     // MARK: Channel events
@@ -88,7 +60,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         silenceDeadline = .now() + core.configuration.connectTimeout
-        if core.isReadingPaused { setReading(false) }
     }
 
     /// The common name of the client's verified TLS certificate: parsed only
@@ -98,13 +69,42 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.flatMap { BrokerTLS.clientIdentity(in: $0.pipeline.syncOperations) }
     }
 
-    /// Turns reading from the socket off or on (`autoRead`).
-    func setReading(_ reading: Bool) {
-        try? context?.channel.syncOptions?.setOption(.autoRead, value: reading)
+    /// Reads from the socket (`autoRead`) unless held back.
+    private func updateReading() {
+        try? context?.channel.syncOptions?.setOption(.autoRead, value: !hold.isHeld)
+    }
+
+    var isHeldBack: Bool { hold.isHeld }
+
+    /// Stops processing this connection's packets, and reading its socket,
+    /// while `subscriber` (which it feeds) is behind.
+    func holdBack(by subscriber: ObjectIdentifier) {
+        guard hold.hold(by: subscriber) else { return }
+        core.statistics.heldBackConnections += 1
+        updateReading()
+    }
+
+    /// Ends `subscriber`'s hold; the last one to let go resumes the connection.
+    func release(by subscriber: ObjectIdentifier) {
+        resume(after: hold.release(by: subscriber))
+    }
+
+    /// Ends every hold: the client has fallen behind itself, and must be read to catch up.
+    func releaseAll() {
+        resume(after: hold.release(by: nil))
+    }
+
+    private func resume(after held: TimeAmount?) {
+        guard let held else { return }
+        core.statistics.heldBackConnections -= 1
+        // Silence we imposed is not the client's.
+        postponeSilenceDeadline(by: held)
+        processPackets()
+        updateReading()
     }
 
     /// Allows `amount` more silence: time the broker was not reading.
-    func postponeSilenceDeadline(by amount: TimeAmount) {
+    private func postponeSilenceDeadline(by amount: TimeAmount) {
         if let deadline = silenceDeadline { silenceDeadline = deadline + amount }
     }
 
@@ -125,6 +125,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         silenceDeadline = nil
         end(.connectionLost)
+        if hold.release(by: nil) != nil { core.statistics.heldBackConnections -= 1 }
         core.connectionClosed(self)
         context.fireChannelInactive()
     }
@@ -142,11 +143,18 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         core.statistics.bytesReceived += bytes.readableBytes
+        reader.append(bytes)
+        processPackets()
+    }
+
+    /// Handles the packets read so far, until the connection closes or is held back.
+    private func processPackets() {
+        guard !hold.isHeld else { return }
         do {
-            try reader.read(bytes) { packet in
+            try reader.drain { packet in
                 handle(packet)
                 if case .closed = state { return false }
-                return true
+                return !hold.isHeld
             }
         } catch let error as MQTTProtocolError {
             if case .unsupportedProtocolLevel = error, case .awaitingConnect = state {
@@ -211,7 +219,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .publish(let publish):
             handlePublish(publish, in: session)
         case .puback(let ack):
-            if session.outgoing.acknowledge(ack.packetID) { session.sendQueued() }
+            if session.outgoing.acknowledge(ack.packetID) {
+                session.sendQueued()
+                core.subscriberProgressed(session)
+            }
         case .pubrec(let ack):
             _ = session.outgoing.received(ack.packetID)
             send(.pubrel(ack))
@@ -219,7 +230,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             session.awaitingRelease.remove(ack.packetID)
             send(.pubcomp(ack))
         case .pubcomp(let ack):
-            if session.outgoing.complete(ack.packetID) { session.sendQueued() }
+            if session.outgoing.complete(ack.packetID) {
+                session.sendQueued()
+                core.subscriberProgressed(session)
+            }
         case .subscribe(let subscribe):
             let codes = core.subscribe(session, to: subscribe.subscriptions)
             send(.suback(SubAckPacket(packetID: subscribe.packetID, returnCodes: codes)))
@@ -248,14 +262,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         let routed = core.mayPublish(publish.topic, from: session)
         switch publish.qos {
         case .atMostOnce:
-            if routed { core.publish(message) }
+            if routed { core.publish(message, from: self) }
         case .atLeastOnce:
-            if routed { core.publish(message) }
+            if routed { core.publish(message, from: self) }
             send(.puback(AckPacket(packetID: publish.packetID)))
         case .exactlyOnce:
             // Delivered on first receipt; a resend before PUBREL is only acknowledged again.
             if session.awaitingRelease.insert(publish.packetID).inserted, routed {
-                core.publish(message)
+                core.publish(message, from: self)
             }
             send(.pubrec(AckPacket(packetID: publish.packetID)))
         }

@@ -50,6 +50,16 @@ struct OutgoingMessages {
         self.maximumQueuedBytes = max(0, maximumQueuedBytes)
     }
 
+    /// Half full, in messages or bytes: publishers feeding the client wait.
+    var isAboveHighWater: Bool {
+        queued.count >= max(1, maximumQueued / 2) || (maximumQueuedBytes > 0 && queuedBytes >= maximumQueuedBytes / 2)
+    }
+
+    /// A quarter full or less, in both: publishers are read again.
+    var isAtOrBelowLowWater: Bool {
+        queued.count <= maximumQueued / 4 && (maximumQueuedBytes == 0 || queuedBytes <= maximumQueuedBytes / 4)
+    }
+
     /// The bytes a message takes in the queue.
     static func size(of message: MQTTMessage) -> Int {
         message.topic.utf8.count + message.payload.readableBytes

@@ -7,6 +7,12 @@ final class LocalSubscriber: Subscriber {
     private let handler: @Sendable (MQTTMessage) -> Void
     var filters: Set<String> = []
     var routingMark = RoutingMark()
+    var flowControl = FlowControl()
+    /// Set by the daemon while its input queue is full.
+    var isBehind = false
+    var hasCaughtUp: Bool { !isBehind }
+    var ownConnection: ConnectionHandler? { nil }
+    var name: String { "the in-process subscriber" }
 
     init(handler: @escaping @Sendable (MQTTMessage) -> Void) {
         self.handler = handler

@@ -147,14 +147,6 @@ public final class MQTTBroker: Sendable {
         onLoop { $0.publishFromProcess(message) }
     }
 
-    /// Stops (true) or resumes (false) reading from every client, so that TCP
-    /// holds the publishers back while an in-process subscriber catches up
-    /// instead of its queue growing or dropping. Keepalives do not expire
-    /// while paused. Safe from any thread, handlers included.
-    public func setReadingPaused(_ paused: Bool) {
-        onLoop { $0.setReadingPaused(paused) }
-    }
-
     /// Runs `body` on the broker's loop: at once when called from a task on
     /// the loop (not from inside the broker), else after what is queued there.
     private func onLoop(_ body: @escaping @Sendable (BrokerCore) -> Void) {
@@ -233,6 +225,20 @@ public struct LocalSubscription: Sendable {
     public func update(to subscriptions: [TopicSubscription]) async throws {
         let subscriber = self.subscriber, core = self.core
         try await core.eventLoop.submit { try core.value.update(subscriber.value, to: subscriptions) }.get()
+    }
+
+    /// Tells the broker whether the handler's consumer is behind (its queue
+    /// full): while it is, the connections whose messages reach it are not
+    /// read, and TCP holds their clients back; clients feeding only others
+    /// carry on. Behind for longer than `slowConsumerTimeout`, it is a slow
+    /// consumer and its publishers are read again. Safe from any thread.
+    public func setBehind(_ behind: Bool) {
+        let subscriber = self.subscriber, core = self.core
+        if core.eventLoop.inEventLoop {
+            core.value.setBehind(subscriber.value, behind)
+        } else {
+            core.eventLoop.execute { core.value.setBehind(subscriber.value, behind) }
+        }
     }
 
     public func cancel() async {

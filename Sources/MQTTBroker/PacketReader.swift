@@ -2,33 +2,47 @@ import MQTT
 import NIOCore
 
 /// Turns the bytes a connection reads into packets: `MQTTDecoder`, with the
-/// start of a packet whose end has not arrived kept until the next read.
+/// bytes not yet made into packets kept until the next call (the start of a
+/// packet whose end has not arrived, or packets held back by backpressure).
 ///
 /// It stands in for a `ByteToMessageHandler`, which reserves two ring
 /// buffers and a pipeline slot for every connection up front: about 500
 /// bytes per idle device. Here an idle connection holds no buffer at all.
 struct PacketReader {
     private var decoder: MQTTDecoder
-    /// Bytes of a packet not complete yet; nil between whole packets.
-    private var unfinished: ByteBuffer?
+    /// Bytes read and not yet decoded; nil when there are none.
+    private var pending: ByteBuffer?
 
     init(maximumPacketSize: Int) {
         self.decoder = MQTTDecoder(maximumPacketSize: maximumPacketSize)
     }
 
-    /// Hands `body` every packet completed by `bytes`, in order, for as long
-    /// as it returns true. Throws `MQTTProtocolError` for malformed input.
-    mutating func read(_ bytes: ByteBuffer, _ body: (Packet) -> Bool) throws {
-        var buffer = bytes
-        if var unfinished = self.unfinished.take() {
-            unfinished.writeBuffer(&buffer)
-            buffer = unfinished
+    /// Adds bytes read from the socket, after those still pending.
+    mutating func append(_ bytes: ByteBuffer) {
+        guard var earlier = pending.take() else {
+            pending = bytes
+            return
         }
+        var bytes = bytes
+        if earlier.readerIndex > 0 {
+            // Start afresh rather than grow a buffer whose front is spent.
+            var joined = ByteBuffer()
+            joined.reserveCapacity(earlier.readableBytes + bytes.readableBytes)
+            joined.writeBuffer(&earlier)
+            earlier = joined
+        }
+        earlier.writeBuffer(&bytes)
+        pending = earlier
+    }
+
+    /// Hands `body` the complete packets, in order, for as long as it
+    /// returns true; the rest wait for the next call. Throws
+    /// `MQTTProtocolError` for malformed input.
+    mutating func drain(_ body: (Packet) -> Bool) throws {
+        guard var buffer = pending.take() else { return }
         while let packet = try decoder.decode(buffer: &buffer) {
-            guard body(packet) else { return }
+            guard body(packet) else { break }
         }
-        if buffer.readableBytes > 0 {
-            unfinished = buffer
-        }
+        if buffer.readableBytes > 0 { pending = buffer }
     }
 }

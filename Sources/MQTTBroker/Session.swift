@@ -18,6 +18,7 @@ final class Session: Subscriber {
     /// resent PUBLISH with one of these ids is not delivered twice.
     var awaitingRelease: Set<UInt16> = []
     var routingMark = RoutingMark()
+    var flowControl = FlowControl()
     /// Who the client is, for the ACL: set at each CONNECT.
     var identity: ClientIdentity
     /// Its rules in the ACL of the listener it last connected through, if
@@ -78,6 +79,12 @@ final class Session: Subscriber {
     func detach() {
         connection = nil
     }
+
+    // An absent client's queue holds nobody back: it is bounded and drops.
+    var isBehind: Bool { connection != nil && outgoing.isAboveHighWater }
+    var hasCaughtUp: Bool { outgoing.isAtOrBelowLowWater }
+    var ownConnection: ConnectionHandler? { connection }
+    var name: String { "client \"\(clientID)\"" }
 
     /// Lets queued messages into the window freed by an acknowledgement.
     func sendQueued() {

@@ -12,6 +12,21 @@ protocol Subscriber: AnyObject {
     /// routing pass, so a fan-out encodes it once.
     func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?)
 
+    /// Whether it is behind, and who waits for it (`BrokerCore+Backpressure`).
+    var flowControl: FlowControl { get set }
+
+    /// Whether it has fallen behind: above its high-water mark.
+    var isBehind: Bool { get }
+
+    /// Whether it has caught up: at or below its low-water mark.
+    var hasCaughtUp: Bool { get }
+
+    /// The connection it reads from, for a client's session.
+    var ownConnection: ConnectionHandler? { get }
+
+    /// Who it is, for the log.
+    var name: String { get }
+
     /// Scratch space for `Router`: the routing pass that last matched this
     /// subscriber, and where its entry sits, so that overlapping subscriptions
     /// are merged without hashing.

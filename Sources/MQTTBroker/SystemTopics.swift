@@ -16,6 +16,8 @@ enum SystemTopics {
             ("clients/inactive", "\(status.clientsTotal - status.clientsConnected)"),
             ("clients/total", "\(status.clientsTotal)"),
             ("clients/maximum", "\(status.clientsMaximum)"),
+            ("clients/held back", "\(status.heldBackConnections)"),
+            ("clients/slow consumers", "\(status.slowConsumers)"),
             ("messages/received", "\(status.packetsReceived)"),
             ("messages/sent", "\(status.packetsSent)"),
             ("publish/messages/received", "\(status.publishReceived)"),
