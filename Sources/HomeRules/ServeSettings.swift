@@ -1,5 +1,6 @@
 import Foundation
 import MQTTBroker
+import NIOCore
 import Rules
 import Yams
 
@@ -51,12 +52,17 @@ public struct ServeSettings: Sendable, Equatable {
     public var maximumQueuedMessages: Int?
     public var maximumInflightMessages: Int?
     public var maximumQueuedBytes: Int?
+    /// `slow_consumer_timeout`, in seconds.
+    public var slowConsumerTimeout: Int?
+    /// `persistent_client_expiration`, as Mosquitto writes it (`14d`).
+    public var persistentClientExpiration: TimeAmount?
 
     public init() {}
 
     static let keys = [
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_queued_bytes",
+        "slow_consumer_timeout", "persistent_client_expiration",
         "per_listener_settings", "allow_anonymous", "password_file", "acl_file",
         "bridge_cafile", "bridge_certfile", "bridge_keyfile",
     ]
@@ -93,7 +99,6 @@ public struct ServeSettings: Sendable, Equatable {
     }
 
     private mutating func read(_ key: String, _ node: Node, base: URL, reader: inout YAMLReader) {
-        let count = 1...Int(Int32.max)
         switch key {
         case "devices": devices = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "rules": rules = reader.text(node, for: key).map { Self.resolve($0, against: base) }
@@ -116,11 +121,21 @@ public struct ServeSettings: Sendable, Equatable {
         case "allow_anonymous": security.allowAnonymous = reader.bool(node, for: key)
         case "password_file": security.passwordFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "acl_file": security.aclFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
-        case "max_connections": maximumConnections = reader.integer(node, for: key, in: count)
-        case "max_packet_size": maximumPacketSize = reader.integer(node, for: key, in: 16...268_435_460)
-        case "max_queued_messages": maximumQueuedMessages = reader.integer(node, for: key, in: 0...Int(Int32.max))
-        case "max_inflight_messages": maximumInflightMessages = reader.integer(node, for: key, in: 1...65_535)
-        case "max_queued_bytes": maximumQueuedBytes = reader.integer(node, for: key, in: count)
+        case "max_connections": maximumConnections = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumConnections)
+        case "max_packet_size": maximumPacketSize = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumPacketSize)
+        case "max_queued_messages": maximumQueuedMessages = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumQueuedMessages)
+        case "max_inflight_messages":
+            maximumInflightMessages = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumInflightMessages)
+        case "max_queued_bytes": maximumQueuedBytes = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumQueuedBytes)
+        case "persistent_client_expiration":
+            guard let text = reader.text(node, for: key) else { return }
+            guard let expiration = BrokerConfiguration.parseExpiration(text) else {
+                reader.error("invalid persistent_client_expiration '\(text)': write a number and h, d, w, m or y, like 14d", at: node)
+                return
+            }
+            persistentClientExpiration = expiration
+        case "slow_consumer_timeout":
+            slowConsumerTimeout = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.slowConsumerTimeoutSeconds)
         default: break
         }
     }

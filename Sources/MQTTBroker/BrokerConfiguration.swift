@@ -1,3 +1,4 @@
+import MQTT
 import NIOCore
 
 /// Everything the broker can be told, with Mosquitto's defaults where
@@ -41,6 +42,11 @@ public struct BrokerConfiguration: Sendable {
     /// never holds publishers back (Mosquitto's way: drop at the queue limit).
     public var slowConsumerTimeout: TimeAmount
 
+    /// `persistent_client_expiration`: a persistent session whose client has
+    /// been away this long is removed, with its subscriptions and queue.
+    /// Nil (the default, as Mosquitto's) keeps them for ever.
+    public var persistentClientExpiration: TimeAmount?
+
     /// How long a new connection may take to send CONNECT.
     public var connectTimeout: TimeAmount
     /// How often `$SYS/broker/...` is refreshed; nil turns it off.
@@ -54,6 +60,7 @@ public struct BrokerConfiguration: Sendable {
         maximumInflightMessages: Int = 20,
         maximumQueuedBytes: Int = 1024 * 1024,
         slowConsumerTimeout: TimeAmount = .seconds(10),
+        persistentClientExpiration: TimeAmount? = nil,
         connectTimeout: TimeAmount = .seconds(10),
         systemTopicInterval: TimeAmount? = .seconds(10)
     ) {
@@ -64,8 +71,23 @@ public struct BrokerConfiguration: Sendable {
         self.maximumInflightMessages = maximumInflightMessages
         self.maximumQueuedBytes = maximumQueuedBytes
         self.slowConsumerTimeout = slowConsumerTimeout
+        self.persistentClientExpiration = persistentClientExpiration
         self.connectTimeout = connectTimeout
         self.systemTopicInterval = systemTopicInterval
+    }
+
+    /// The values each limit may take: the CLI and the settings file check
+    /// them alike. Outside them the broker would misbehave (an inflight
+    /// window over 65,535 has no free packet identifier to give).
+    public enum Bounds {
+        public static let maximumConnections = 1...Int(Int32.max)
+        public static let maximumPacketSize = 16...FixedHeaderLimits.maximumPacketSize
+        public static let maximumQueuedMessages = 0...Int(Int32.max)
+        public static let maximumInflightMessages = 1...65_535
+        /// 0: no bound in bytes.
+        public static let maximumQueuedBytes = 0...Int(Int32.max)
+        /// 0: publishers are never held back.
+        public static let slowConsumerTimeoutSeconds = 0...86_400
     }
 
     /// One address to accept MQTT connections on, with its own security

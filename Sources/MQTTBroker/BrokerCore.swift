@@ -18,6 +18,7 @@ final class BrokerCore {
     private var subscriptions = SubscriptionTrie()
     private var retained = RetainedStore()
     private var routingPass: UInt64 = 0
+    private lazy var sessionExpiry = configuration.persistentClientExpiration.map(SessionExpiry.init)
     /// Subscribers behind now, for the slow-consumer sweep.
     var congestedSubscribers: [ObjectIdentifier: any Subscriber] = [:]
     private var generatedIDs = 0
@@ -34,30 +35,48 @@ final class BrokerCore {
 
     // MARK: Connections
 
-    /// Registers an accepted connection, or refuses it at `max_connections`.
-    func admit(_ connection: ConnectionHandler) -> Bool {
+    /// Sets up an accepted connection's pipeline (TLS, then the connection
+    /// handler), or refuses it at `max_connections`. The handler registers
+    /// itself once in the pipeline and unregisters when it leaves it, so a
+    /// set-up that fails half-way leaves nothing behind.
+    func setUpConnection(on channel: any Channel, listenerIndex: Int) throws {
+        let peer = channel.remoteAddress.map(MQTTBroker.describe) ?? "unknown"
         guard connections.count < configuration.maximumConnections else {
             statistics.refusedConnections += 1
-            return false
+            logger.warning("refused connection from \(peer): max_connections (\(configuration.maximumConnections)) reached")
+            throw BrokerError.tooManyConnections
         }
+        let pipeline = channel.pipeline.syncOperations
+        if let tls = policies[listenerIndex].tlsContext {
+            try BrokerTLS.addServerHandlers(to: pipeline, context: tls)
+        }
+        try pipeline.addHandler(ConnectionHandler(core: self, remoteAddress: peer, listenerIndex: listenerIndex))
+    }
+
+    /// Called by a connection handler added to its pipeline.
+    func register(_ connection: ConnectionHandler) {
         connections[ObjectIdentifier(connection)] = connection
         statistics.maximumConnected = max(statistics.maximumConnected, connections.count)
-        return true
     }
+
+    /// Called by a connection handler leaving its pipeline.
+    func unregister(_ connection: ConnectionHandler) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    /// Open connections, as the broker counts them against `max_connections`.
+    var connectionCount: Int { connections.count }
 
     /// Closes the connections that have been silent too long (no CONNECT in
     /// time, or no packet within 1.5 × keepalive).
     func sweepSilentConnections(now: NIODeadline = .now()) {
         sweepCongestion(now: now)
+        expireSessions(now: now)
         // Silence we imposed (a hold) is nobody's fault.
         let expired = connections.values.filter { connection in
             !connection.isHeldBack && connection.silenceDeadline.map { $0 < now } ?? false
         }
         for connection in expired { connection.silenceExpired() }
-    }
-
-    func connectionClosed(_ connection: ConnectionHandler) {
-        connections[ObjectIdentifier(connection)] = nil
     }
 
     /// A CONNECT the broker turns down: the CONNACK to send, and why, for the log.
@@ -113,7 +132,11 @@ final class BrokerCore {
         guard session.connection === connection else { return }
         session.detach()
         endBackpressure(on: session)
-        if !session.isPersistent { removeSession(session) }
+        if session.isPersistent {
+            sessionExpiry?.clientLeft(session)
+        } else {
+            removeSession(session)
+        }
         // A will is a PUBLISH the client left behind: it passes the same
         // checks, against the ACL in force when it is sent.
         if let will, mayPublish(will.topic, from: session) {
@@ -124,6 +147,14 @@ final class BrokerCore {
     /// Closes every connection without publishing wills.
     func closeAll() {
         for connection in connections.values { connection.close(.shutdown) }
+    }
+
+    private func expireSessions(now: NIODeadline) {
+        guard let expired = sessionExpiry?.expired(by: now), !expired.isEmpty else { return }
+        for session in expired where sessions[session.clientID] === session {
+            logger.notice("persistent session of \(session.name) expired: away longer than persistent_client_expiration")
+            removeSession(session)
+        }
     }
 
     private func removeSession(_ session: Session) {

@@ -60,6 +60,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         silenceDeadline = .now() + core.configuration.connectTimeout
+        core.register(self)
     }
 
     /// The common name of the client's verified TLS certificate: parsed only
@@ -125,8 +126,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         silenceDeadline = nil
         end(.connectionLost)
-        if hold.release(by: nil) != nil { core.statistics.heldBackConnections -= 1 }
-        core.connectionClosed(self)
         context.fireChannelInactive()
     }
 
@@ -365,6 +364,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        end(.connectionLost)
+        if hold.release(by: nil) != nil { core.statistics.heldBackConnections -= 1 }
+        core.unregister(self)
         self.context = nil
     }
 }

@@ -22,6 +22,8 @@ struct OutgoingMessages {
         var packetID: UInt16
         var message: MQTTMessage
         var stage: Stage
+        /// When it entered the window, for resending in order.
+        var sequence: UInt64
     }
 
     enum Admission {
@@ -36,7 +38,10 @@ struct OutgoingMessages {
     let maximumInflight: Int
     let maximumQueued: Int
     let maximumQueuedBytes: Int
-    private(set) var inflight: [Entry] = []
+    /// By packet identifier: acknowledgements find their flight at once,
+    /// however wide the window (up to 65,535).
+    private var inflight: [UInt16: Entry] = [:]
+    private var flightsStarted: UInt64 = 0
     // A Deque: most clients never have a queue, and an empty one costs nothing.
     private(set) var queued = Deque<MQTTMessage>()
     /// Topic and payload bytes of the queued messages.
@@ -45,7 +50,8 @@ struct OutgoingMessages {
 
     /// - Parameter maximumQueuedBytes: 0 for no bound but the count.
     init(maximumInflight: Int, maximumQueued: Int, maximumQueuedBytes: Int) {
-        self.maximumInflight = max(1, maximumInflight)
+        // Every flight holds a packet identifier; there are 65,535.
+        self.maximumInflight = min(max(1, maximumInflight), 65_535)
         self.maximumQueued = max(0, maximumQueued)
         self.maximumQueuedBytes = max(0, maximumQueuedBytes)
     }
@@ -97,10 +103,15 @@ struct OutgoingMessages {
 
     /// PUBREC: a QoS 2 flight moves on to PUBREL. Returns whether it was ours.
     mutating func received(_ packetID: UInt16) -> Bool {
-        guard let index = inflight.firstIndex(where: { $0.packetID == packetID && $0.message.qos == .exactlyOnce })
-        else { return false }
-        inflight[index].stage = .released
+        guard inflight[packetID]?.message.qos == .exactlyOnce else { return false }
+        inflight[packetID]?.stage = .released
         return true
+    }
+
+    /// The messages in the window, in the order they entered it: what a
+    /// returning client is sent again.
+    var inflightInOrder: [Entry] {
+        inflight.values.sorted { $0.sequence < $1.sequence }
     }
 
     /// PUBCOMP: a QoS 2 flight ends. Returns whether it was ours.
@@ -116,25 +127,25 @@ struct OutgoingMessages {
     }
 
     private mutating func finish(_ packetID: UInt16, expecting stage: Stage, qos: QoS) -> Bool {
-        guard let index = inflight.firstIndex(where: { $0.packetID == packetID }),
-              inflight[index].stage == stage, inflight[index].message.qos == qos
-        else { return false }
-        inflight.remove(at: index)
+        guard let entry = inflight[packetID], entry.stage == stage, entry.message.qos == qos else { return false }
+        inflight[packetID] = nil
         return true
     }
 
     private mutating func startFlight(_ message: MQTTMessage) -> Entry {
-        let entry = Entry(packetID: nextPacketID(), message: message, stage: .published)
-        inflight.append(entry)
+        flightsStarted += 1
+        let entry = Entry(packetID: nextPacketID(), message: message, stage: .published, sequence: flightsStarted)
+        inflight[entry.packetID] = entry
         return entry
     }
 
-    /// The next identifier not held by an inflight message. The window is far
-    /// smaller than 65,535, so the search ends quickly.
+    /// The next identifier not held by an inflight message. Identifiers go
+    /// round in order and acknowledgements mostly come in order, so the
+    /// search ends at once; a free one exists, as the window is at most 65,535.
     private mutating func nextPacketID() -> UInt16 {
         repeat {
             lastPacketID = lastPacketID == UInt16.max ? 1 : lastPacketID + 1
-        } while inflight.contains(where: { $0.packetID == lastPacketID })
+        } while inflight[lastPacketID] != nil
         return lastPacketID
     }
 }

@@ -193,17 +193,7 @@ public final class MQTTBroker: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: highWater / 2, high: highWater))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let core = core.value
-                    let peer = channel.remoteAddress.map(Self.describe) ?? "unknown"
-                    let connection = ConnectionHandler(core: core, remoteAddress: peer, listenerIndex: listenerIndex)
-                    guard core.admit(connection) else {
-                        core.logger.warning("refused connection from \(peer): max_connections (\(configuration.maximumConnections)) reached")
-                        throw BrokerError.tooManyConnections
-                    }
-                    if let tls = core.policies[listenerIndex].tlsContext {
-                        try BrokerTLS.addServerHandlers(to: channel.pipeline.syncOperations, context: tls)
-                    }
-                    try channel.pipeline.syncOperations.addHandler(connection)
+                    try core.value.setUpConnection(on: channel, listenerIndex: listenerIndex)
                 }
             }
     }

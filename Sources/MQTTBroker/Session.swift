@@ -25,6 +25,8 @@ final class Session: Subscriber {
     /// that listener has an ACL.
     var permissions: ClientPermissions?
     var listenerIndex = 0
+    /// Since when a persistent session's client is away, for its expiry.
+    var awaySince: NIODeadline?
     private let statistics: BrokerStatistics
 
     init(clientID: String, isPersistent: Bool, limits: BrokerConfiguration, statistics: BrokerStatistics) {
@@ -72,7 +74,7 @@ final class Session: Subscriber {
     /// in order and with DUP set, then what was queued.
     func attach(_ connection: ConnectionHandler) {
         self.connection = connection
-        for entry in outgoing.inflight { send(entry, dup: true) }
+        for entry in outgoing.inflightInOrder { send(entry, dup: true) }
         sendQueued()
     }
 

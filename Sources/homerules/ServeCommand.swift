@@ -65,8 +65,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-inflight-messages"), help: "Outgoing QoS 1 and 2 messages awaiting acknowledgement per client (max_inflight_messages; default 20).")
     var maximumInflightMessages: Int?
 
-    @Option(name: .customLong("max-queued-bytes"), help: "Unsent bytes per client above which QoS 0 messages to it are dropped (max_queued_bytes; default 1 MiB).")
+    @Option(name: .customLong("max-queued-bytes"), help: "Bytes held per client: queued QoS 1/2 messages, and the socket backlog above which QoS 0 messages are dropped (max_queued_bytes; default 1 MiB; 0: no bound).")
     var maximumQueuedBytes: Int?
+
+    @Option(name: .customLong("persistent-client-expiration"), help: "Remove a persistent session whose client has been away this long: a number and h, d, w, m or y, like 14d (persistent_client_expiration; default: never).")
+    var persistentClientExpiration: String?
+
+    @Option(name: .customLong("slow-consumer-timeout"), help: "Seconds a subscriber may stay behind while the clients feeding it wait; then its excess is dropped (slow_consumer_timeout; default 10; 0: never wait).")
+    var slowConsumerTimeout: Int?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: Logger.Level?
@@ -75,10 +81,23 @@ struct ServeCommand: AsyncParsableCommand {
         for address in listen where BrokerConfiguration.Listener(parsing: address) == nil {
             throw ValidationError("--listen \(address): expected HOST:PORT or PORT")
         }
-        for limit in [maximumConnections, maximumPacketSize, maximumInflightMessages, maximumQueuedBytes, retainDays] {
-            if let limit, limit <= 0 { throw ValidationError("limits and --retain-days must be positive") }
+        if let retainDays, retainDays <= 0 { throw ValidationError("--retain-days must be positive") }
+        if let persistentClientExpiration, BrokerConfiguration.parseExpiration(persistentClientExpiration) == nil {
+            throw ValidationError("--persistent-client-expiration \(persistentClientExpiration): write a number and h, d, w, m or y, like 14d")
         }
-        if let maximumQueuedMessages, maximumQueuedMessages < 0 { throw ValidationError("--max-queued-messages must not be negative") }
+        let limits: [(String, Int?, ClosedRange<Int>)] = [
+            ("--max-connections", maximumConnections, BrokerConfiguration.Bounds.maximumConnections),
+            ("--max-packet-size", maximumPacketSize, BrokerConfiguration.Bounds.maximumPacketSize),
+            ("--max-queued-messages", maximumQueuedMessages, BrokerConfiguration.Bounds.maximumQueuedMessages),
+            ("--max-inflight-messages", maximumInflightMessages, BrokerConfiguration.Bounds.maximumInflightMessages),
+            ("--max-queued-bytes", maximumQueuedBytes, BrokerConfiguration.Bounds.maximumQueuedBytes),
+            ("--slow-consumer-timeout", slowConsumerTimeout, BrokerConfiguration.Bounds.slowConsumerTimeoutSeconds),
+        ]
+        for (option, value, bounds) in limits {
+            if let value, !bounds.contains(value) {
+                throw ValidationError("\(option) must be from \(bounds.lowerBound) to \(bounds.upperBound), not \(value)")
+            }
+        }
     }
 
     func run() async throws {
@@ -148,7 +167,11 @@ struct ServeCommand: AsyncParsableCommand {
             maximumConnections: maximumConnections ?? settings.maximumConnections ?? defaults.maximumConnections,
             maximumQueuedMessages: maximumQueuedMessages ?? settings.maximumQueuedMessages ?? defaults.maximumQueuedMessages,
             maximumInflightMessages: maximumInflightMessages ?? settings.maximumInflightMessages ?? defaults.maximumInflightMessages,
-            maximumQueuedBytes: maximumQueuedBytes ?? settings.maximumQueuedBytes ?? defaults.maximumQueuedBytes))
+            maximumQueuedBytes: maximumQueuedBytes ?? settings.maximumQueuedBytes ?? defaults.maximumQueuedBytes,
+            slowConsumerTimeout: (slowConsumerTimeout ?? settings.slowConsumerTimeout).map { .seconds(Int64($0)) }
+                ?? defaults.slowConsumerTimeout,
+            persistentClientExpiration: persistentClientExpiration.flatMap(BrokerConfiguration.parseExpiration)
+                ?? settings.persistentClientExpiration))
     }
 }
 

@@ -90,6 +90,23 @@ struct ServeCommandTests {
         #expect(result.stderr.contains("homerules.yaml:1:18: error: expected a whole number"))
     }
 
+    @Test("the CLI checks the broker's limits as the settings file does", arguments: [
+        (["--max-inflight-messages", "65536"], "--max-inflight-messages must be from 1 to 65535, not 65536", "max_inflight_messages: 65536"),
+        (["--max-inflight-messages", "0"], "--max-inflight-messages must be from 1 to 65535, not 0", "max_inflight_messages: 0"),
+        (["--max-packet-size", "8"], "--max-packet-size must be from 16 to 268435460, not 8", "max_packet_size: 8"),
+        (["--slow-consumer-timeout=-1"], "--slow-consumer-timeout must be from 0 to 86400, not -1", "slow_consumer_timeout: -1"),
+    ])
+    func limitsOutOfBoundsAreRefusedByFlagAndFile(flags: [String], flagError: String, setting: String) async throws {
+        let directory = try TemporaryDirectory()
+        let byFlag = try await HomeRulesBinary.run(["serve"] + flags, in: directory.path)
+        #expect(byFlag.status != 0)
+        #expect(byFlag.stderr.contains(flagError), "\(byFlag.stderr)")
+        try "\(setting)\n".write(to: directory.file("homerules.yaml"), atomically: true, encoding: .utf8)
+        let byFile = try await HomeRulesBinary.run(["serve", "--config", "homerules.yaml"], in: directory.path)
+        #expect(byFile.status == 1)
+        #expect(byFile.stderr.contains("homerules.yaml:1:"), "\(byFile.stderr)")
+    }
+
     @Test func serveReloadsOnSIGHUPAndStopsGracefullyOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)

@@ -1,0 +1,29 @@
+import MQTT
+@testable import MQTTBroker
+import Testing
+
+@Suite("The outgoing window and queue")
+struct InflightTests {
+    @Test("a window wider than the packet identifiers is 65,535 wide: the next message waits, nothing spins")
+    func theWindowNeverOutgrowsThePacketIdentifiers() {
+        var outgoing = OutgoingMessages(maximumInflight: 70_000, maximumQueued: 10, maximumQueuedBytes: 0)
+        let message = MQTTMessage(topic: "t", payload: "x", qos: .atLeastOnce)
+        var identifiers = Set<UInt16>()
+        for _ in 0..<65_535 {
+            guard case .send(let entry) = outgoing.admit(message, windowOpen: true) else {
+                Issue.record("the window closed early")
+                return
+            }
+            identifiers.insert(entry.packetID)
+        }
+        #expect(identifiers.count == 65_535 && !identifiers.contains(0))
+        guard case .queued = outgoing.admit(message, windowOpen: true) else {
+            Issue.record("the 65,536th message was not queued")
+            return
+        }
+        let acknowledged = outgoing.acknowledge(1)
+        let refilled = outgoing.refill().map(\.packetID)
+        #expect(acknowledged)
+        #expect(refilled == [1])
+    }
+}
