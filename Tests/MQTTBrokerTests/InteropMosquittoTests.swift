@@ -157,8 +157,11 @@ struct InteropSystemTopicsTests {
             let subscriber = try mosquitto.subscribe(["-t", "#", "-t", "+/broker/uptime", "-C", "1"])
             defer { subscriber.stop() }
             try await broker.waitForSubscriptions(2)
-            // Several refreshes of $SYS go by before the marker.
-            try await Task.sleep(for: .milliseconds(700))
+            // Several refreshes of $SYS go by before the marker: counted, not waited for.
+            let refreshes = MessageLog()
+            let uptime = try await broker.broker.subscribe([.init(filter: "$SYS/broker/uptime", qos: .atMostOnce)]) { refreshes.append($0) }
+            #expect(await refreshes.waitForCount(4, timeout: .seconds(20)))
+            await uptime.cancel()
             try await mosquitto.publish(["-t", "interop/marker", "-m", "marker"])
 
             #expect(await subscriber.interopExit() == 0, "mosquitto_sub: \(subscriber.output)")

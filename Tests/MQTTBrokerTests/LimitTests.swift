@@ -55,7 +55,7 @@ struct LimitTests {
             let payload = ByteBuffer(repeating: 0x41, count: 2000)
             try await offender.send(.publish(PublishPacket(topic: "t", payload: payload)))
             #expect(await offender.waitForClose())
-            try await others.0.expectSilence()
+            try await others.0.expectNothing()
             try await expectStillWorking(others, "small")
         }
     }
@@ -92,7 +92,7 @@ struct LimitTests {
                 try await back.send(.puback(AckPacket(packetID: message.packetID)))
             }
             #expect(payloads == ["1", "2", "3", "4", "5"])
-            try await back.expectSilence()
+            try await back.expectNothing()
         }
     }
 

@@ -35,7 +35,7 @@ struct QoSTests {
             try await publisher.send(.pubrel(AckPacket(packetID: 9)))
             #expect(try await publisher.next() == .pubcomp(AckPacket(packetID: 9)))
             #expect(try await subscriber.nextPublish().payload.string == "once")
-            try await subscriber.expectSilence()
+            try await subscriber.expectNothing()
         }
     }
 
@@ -50,7 +50,7 @@ struct QoSTests {
             try await subscriber.send(.pubrec(AckPacket(packetID: delivered.packetID)))
             #expect(try await subscriber.next() == .pubrel(AckPacket(packetID: delivered.packetID)))
             try await subscriber.send(.pubcomp(AckPacket(packetID: delivered.packetID)))
-            try await subscriber.expectSilence()
+            try await subscriber.expectNothing()
         }
     }
 
@@ -77,7 +77,7 @@ struct QoSTests {
             var first: [PublishPacket] = []
             for _ in 0..<3 { first.append(try await subscriber.nextPublish()) }
             #expect(first.map(\.payload.string) == ["1", "2", "3"])
-            try await subscriber.expectSilence()
+            try await subscriber.expectNothing(after: [publisher])
             try await subscriber.send(.puback(AckPacket(packetID: first[0].packetID)))
             #expect(try await subscriber.nextPublish().payload.string == "4")
             try await subscriber.send(.puback(AckPacket(packetID: first[1].packetID)))
@@ -110,7 +110,7 @@ struct QoSTests {
                 try await back.send(.puback(AckPacket(packetID: message.packetID)))
             }
             #expect(payloads == ["q1", "q2", "q3"])
-            try await back.expectSilence()
+            try await back.expectNothing()
         }
     }
 
@@ -147,7 +147,7 @@ struct QoSTests {
             #expect(!connack.sessionPresent)
             let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
             try await publisher.send(publish("t", "nobody"))
-            try await clean.expectSilence()
+            try await clean.expectNothing(after: [publisher])
             #expect(try await broker.status().subscriptions == 0)
         }
     }

@@ -85,14 +85,34 @@ final class RawClient: Sendable {
         return publish
     }
 
-    /// Asserts that nothing arrives for a while (the connection may close).
-    func expectSilence(for duration: Duration = .milliseconds(300)) async throws {
-        do {
-            let packet = try await next(timeout: duration)
-            throw RawClientError.unexpected("expected silence, got \(packet)")
-        } catch RawClientError.timedOut {
-        } catch RawClientError.closed {
+    /// Sends PINGREQ and waits for its PINGRESP, leaving every other packet
+    /// to be read: once it is back, the broker has handled everything this
+    /// connection sent before (and routed what that published).
+    func roundTrip(timeout: Duration = .seconds(10)) async throws {
+        _ = try await pingThrough(timeout: timeout, takingEarlier: false)
+    }
+
+    /// Proves that nothing reaches this client, with barriers rather than a
+    /// wait: a round trip through each connection whose packets could cause
+    /// a delivery (`paths`), then one through this connection, which fails
+    /// if a PUBLISH arrives before its PINGRESP.
+    func expectNothing(after paths: [RawClient] = [], timeout: Duration = .seconds(10)) async throws {
+        for path in paths { try await path.roundTrip(timeout: timeout) }
+        let earlier = try await pingThrough(timeout: timeout, takingEarlier: true)
+        if let publish = earlier.first(where: { if case .publish = $0 { true } else { false } }) {
+            throw RawClientError.unexpected("expected nothing, got \(publish)")
         }
+    }
+
+    private func pingThrough(timeout: Duration, takingEarlier: Bool) async throws -> [Packet] {
+        try await send(.pingreq)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let earlier = inbox.removePingResp(takingEarlier: takingEarlier) { return earlier }
+            if inbox.isClosed { throw RawClientError.closed }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw RawClientError.timedOut
     }
 
     /// Waits for the broker to close the connection; false if it did not in time.
@@ -132,6 +152,18 @@ private final class Inbox: Sendable {
     func append(_ packet: Packet) { state.withLock { $0.packets.append(packet) } }
     func close() { state.withLock { $0.closed = true } }
     var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Removes the first PINGRESP, and the packets before it when
+    /// `takingEarlier` (returned); nil while none has arrived.
+    func removePingResp(takingEarlier: Bool) -> [Packet]? {
+        state.withLock { state in
+            guard let index = state.packets.firstIndex(of: .pingresp) else { return nil }
+            let earlier = Array(state.packets[..<index])
+            state.packets.remove(at: index)
+            if takingEarlier { state.packets.removeFirst(index) }
+            return earlier
+        }
+    }
 
     func take() -> Item {
         state.withLock { state in

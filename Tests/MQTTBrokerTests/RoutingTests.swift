@@ -21,7 +21,7 @@ struct RoutingTests {
             var received: [String] = []
             for _ in 0..<3 { received.append(try await subscriber.nextPublish().topic) }
             #expect(received == ["home/kitchen/temperature", "garden", "garden/pond/level"])
-            try await subscriber.expectSilence()
+            try await subscriber.expectNothing(after: [publisher])
         }
     }
 
@@ -36,7 +36,7 @@ struct RoutingTests {
             let message = try await subscriber.nextPublish()
             #expect(message.qos == .atLeastOnce)
             try await subscriber.send(.puback(AckPacket(packetID: message.packetID)))
-            try await subscriber.expectSilence()
+            try await subscriber.expectNothing(after: [publisher])
         }
     }
 
@@ -49,7 +49,7 @@ struct RoutingTests {
             _ = try await system.subscribe("$SYS/#")
             await broker.publish(MQTTMessage(topic: "$SYS/broker/test", payload: "1"))
             #expect(try await system.nextPublish().topic == "$SYS/broker/test")
-            try await everything.expectSilence()
+            try await everything.expectNothing()
         }
     }
 
@@ -75,7 +75,7 @@ struct RoutingTests {
             try await client.send(.unsubscribe(UnsubscribePacket(packetID: 4, filters: ["t", "never-subscribed"])))
             #expect(try await client.next() == .unsuback(AckPacket(packetID: 4)))
             try await client.send(publish("t", "self"))
-            try await client.expectSilence()
+            try await client.expectNothing()
         }
     }
 
@@ -103,7 +103,7 @@ struct RoutingTests {
             #expect(retained["home/a/state"]?.qos == .atMostOnce)
             #expect(retained["home/b/state"]?.qos == .atLeastOnce)
             #expect(retained.values.allSatisfy { $0.retain })
-            try await subscriber.expectSilence()
+            try await subscriber.expectNothing()
 
             // A live retained publish reaches an existing subscriber with RETAIN 0.
             try await publisher.send(publish("home/a/state", "off", retain: true))

@@ -8,7 +8,7 @@ import Testing
 @Suite("Persistent sessions: counted, and expired")
 struct SessionExpiryTests {
     @Test func anAwayClientsSessionExpires() async throws {
-        try await withBroker({ $0.persistentClientExpiration = .seconds(1) }) { broker, port in
+        try await withBroker({ $0.persistentClientExpiration = .seconds(5) }) { broker, port in
             let (device, _) = try await RawClient.connected(to: port, clientID: "device", cleanSession: false)
             _ = try await device.subscribe("commands", qos: .atLeastOnce)
             try await device.send(.disconnect(DisconnectPacket()))

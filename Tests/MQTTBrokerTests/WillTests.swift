@@ -34,7 +34,7 @@ struct WillTests {
             let (device, _) = try await RawClient.connected(to: port, clientID: "node", will: will)
             try await device.send(.disconnect(DisconnectPacket()))
             #expect(await device.waitForClose())
-            try await watcher.expectSilence(for: .milliseconds(500))
+            try await watcher.expectNothing()
         }
     }
 

@@ -70,10 +70,13 @@ final class MessageCollector: Sendable {
         return messages
     }
 
-    /// Waits out `period` and returns what arrived, to show that nothing more did.
-    func settle(for period: Duration = .milliseconds(300)) async throws -> [MQTTMessage] {
-        try await Task.sleep(for: period)
-        return messages
+    /// What arrived before a marker message, to show that nothing more did:
+    /// `sendMarker` publishes a message with payload `marker` on the same
+    /// path (a topic the collector hears, after what is being ruled out).
+    func messages(beforeMarker marker: String, _ sendMarker: () async throws -> Void) async throws -> [MQTTMessage] {
+        try await sendMarker()
+        try await waitUntil("the marker \(marker)") { self.messages.contains { $0.payloadString == marker } }
+        return Array(messages.prefix { $0.payloadString != marker })
     }
 }
 
@@ -130,9 +133,9 @@ extension MosquittoBroker {
     }
 
     /// Waits until the broker's verbose log shows `text`.
-    func waitForLog(_ text: String, timeout: TimeInterval = 10) async throws {
-        guard await process.waitForOutput(timeout: timeout, { $0.contains(text) }) else {
-            throw TimedOut(what: "mosquitto to log \"\(text)\"")
+    func waitForLog(count: Int = 1, _ text: String, timeout: TimeInterval = 10) async throws {
+        guard await process.waitForOutput(timeout: timeout, { $0.components(separatedBy: text).count > count }) else {
+            throw TimedOut(what: "mosquitto to log \"\(text)\" \(count) time(s)")
         }
     }
 }
