@@ -24,7 +24,7 @@ struct TopicLevel: Hashable, Sendable {
     }
 
     func hash(into hasher: inout Hasher) {
-        let hashed = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         if hashed == nil {
             // Same bytes, same hash, whichever way they are stored.
             Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }

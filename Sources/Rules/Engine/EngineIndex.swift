@@ -33,14 +33,14 @@ struct EngineIndex: Sendable {
         presenceTriggers = Array(repeating: [], count: home.devices.count)
         for (index, device) in home.devices.enumerated() {
             deviceByID[device.id] = index
-            if let topic = device.presence?.topic.flatMap { try? TopicFilter($0) } {
+            if let topic = device.presence?.topic.flatMap({ try? TopicFilter($0) }) {
                 topics.insert(.presence(device: index), for: topic)
             }
             for (sensor, definition) in device.sensors.enumerated() {
                 if let topic = try? TopicFilter(definition.topic) { topics.insert(.sensor(device: index, sensor: sensor), for: topic) }
             }
             for (actuator, definition) in device.actuators.enumerated() {
-                if let topic = definition.stateTopic.flatMap { try? TopicFilter($0) } {
+                if let topic = definition.stateTopic.flatMap({ try? TopicFilter($0) }) {
                     topics.insert(.actuatorState(device: index, actuator: actuator), for: topic)
                 }
             }

@@ -53,13 +53,16 @@ struct BenchBrokerCommand: AsyncParsableCommand {
     @Option(help: "Messages a publisher may be ahead of its slowest receiver, so that no broker's queue overflows (default 100 at QoS 0, 10 at QoS 1 and 2: Mosquitto 2.0 drops QoS 1 messages for a client a few hundred behind); 0 turns it off.")
     var window: Int?
 
+    @Option(help: "QoS 1 and 2 messages a publisher may have awaiting the broker's acknowledgement.")
+    var inflight = 100
+
     @Flag(help: "Print one JSON object per scenario instead of a line for people.")
     var json = false
 
     func validate() throws {
         guard QoS(rawValue: UInt8(clamping: qos)) != nil else { throw ValidationError("--qos must be 0, 1 or 2") }
         guard payload >= BenchPayload.headerSize else { throw ValidationError("--payload must be at least \(BenchPayload.headerSize)") }
-        guard publishers > 0, subscribers > 0, messages > 0, (rate ?? 1) > 0, seconds > 0, connections > 0, (window ?? 0) >= 0 else {
+        guard publishers > 0, subscribers > 0, messages > 0, (rate ?? 1) > 0, seconds > 0, connections > 0, (window ?? 0) >= 0, inflight > 0 else {
             throw ValidationError("counts must be positive")
         }
     }
@@ -68,9 +71,10 @@ struct BenchBrokerCommand: AsyncParsableCommand {
         let target: MQTTClientConfiguration
         do { target = try MQTTClientConfiguration(url: broker) } catch { throw ValidationError("--broker \(broker): \(error)") }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let load = BrokerLoad(
+        var load = BrokerLoad(
             host: target.host, port: target.port, qos: QoS(rawValue: UInt8(qos))!, payload: payload, window: window ?? (qos == 0 ? 100 : 10),
             loop: group.next())
+        load.inflight = inflight
         let report: BenchReport
         switch scenario {
         case .fanIn: report = try await load.fanIn(publishers: publishers, messages: messages, rate: rate)

@@ -11,6 +11,8 @@ struct BrokerLoad {
     let payload: Int
     /// Messages a publisher may be ahead of its slowest receiver; 0 for none.
     let window: Int
+    /// QoS 1 and 2 messages a publisher may have awaiting the broker's acknowledgement.
+    var inflight = 100
     /// Every connection on one loop: the generator runs pinned to one core,
     /// and the flow windows need no locks.
     let loop: any EventLoop
@@ -25,7 +27,7 @@ struct BrokerLoad {
         let jobs = (0..<publishers).map {
             PublishJob(
                 topic: "bench/\($0)/in", count: perPublisher, qos: qos, payloadSize: payload, publisher: UInt32($0),
-                rate: rate.map { max(1, $0 / publishers) })
+                inflight: inflight, rate: rate.map { max(1, $0 / publishers) })
         }
         let report = try await measure(
             "fan-in \(publishers)→1", senders: Array(zip(senders, jobs)), receivers: [subscriber], flows: flows,
@@ -43,7 +45,7 @@ struct BrokerLoad {
             receivers.append(receiver)
         }
         let sender = try await open("bench-out-pub")
-        let job = PublishJob(topic: "bench/out", count: messages, qos: qos, payloadSize: payload, publisher: 0, rate: rate)
+        let job = PublishJob(topic: "bench/out", count: messages, qos: qos, payloadSize: payload, publisher: 0, inflight: inflight, rate: rate)
         let report = try await measure(
             "fan-out 1→\(subscribers)", senders: [(sender, job)], receivers: receivers, flows: flows, expected: [0: messages])
         for connection in receivers + [sender] { await connection.close() }
@@ -55,7 +57,7 @@ struct BrokerLoad {
         try await receiver.subscribe("bench/latency", qos: qos)
         let sender = try await open("bench-latency-pub")
         let count = rate * seconds
-        let job = PublishJob(topic: "bench/latency", count: count, qos: qos, payloadSize: payload, publisher: 0, rate: rate)
+        let job = PublishJob(topic: "bench/latency", count: count, qos: qos, payloadSize: payload, publisher: 0, inflight: inflight, rate: rate)
         let report = try await measure(
             "latency at \(rate) msg/s", senders: [(sender, job)], receivers: [receiver], flows: nil, expected: [0: count])
         for connection in [receiver, sender] { await connection.close() }

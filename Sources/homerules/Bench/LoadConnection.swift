@@ -84,7 +84,7 @@ struct PublishJob: Sendable {
     var payloadSize: Int
     var publisher: UInt32
     /// QoS 1 and 2 messages awaiting the broker's acknowledgement at most.
-    static let inflightLimit = 100
+    var inflight = 100
     /// Messages per second; nil sends as fast as the socket takes them.
     var rate: Int?
 }

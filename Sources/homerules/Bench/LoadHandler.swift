@@ -143,7 +143,7 @@ final class LoadHandler: ChannelInboundHandler {
         while wrote {
             wrote = false
             while let state = sending, state.sent < job.count, context.channel.isWritable,
-                  job.qos == .atMostOnce || state.inflight < PublishJob.inflightLimit,
+                  job.qos == .atMostOnce || state.inflight < job.inflight,
                   flow?.mayPublish(sent: state.sent) ?? true,
                   job.rate == nil || state.allowance >= 1 {
                 var buffer = context.channel.allocator.buffer(capacity: state.prefix.readableBytes + 2 + job.payloadSize)
