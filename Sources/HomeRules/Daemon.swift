@@ -70,6 +70,8 @@ public final class Daemon: Service {
         do {
             try await bus.start(
                 handler: { [bus] message in
+                    // Output only, whoever published there: a rule on `#` must not feed on the daemon's events.
+                    guard !DaemonTopics.contains(message.topic) else { return }
                     if gate.entered() { bus.pauseInput(true) }
                     if case .dropped = continuation.yield(.message(message)), let count = gate.dropped() {
                         logger.error("input queue full: dropped \(count) message(s), the last on \(message.topic)")
@@ -126,6 +128,9 @@ public final class Daemon: Service {
                 case .busReconnected:
                     runner.busReconnected()
                 case .maintenance:
+                    if let dropped = gate.takeUnrecordedDrops() {
+                        await runner.record(Event(time: now, kind: .error, detail: "input queue full: \(dropped) message(s) dropped"))
+                    }
                     await runner.saveSnapshot(at: now)
                     if now.timeIntervalSince(lastPurge) >= 3600 {
                         await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.timeInterval)))

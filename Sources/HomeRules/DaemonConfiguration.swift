@@ -1,6 +1,7 @@
 import Foundation
 import MQTTBroker
 import MQTTClient
+import Rules
 
 /// Everything `homerules serve` is told.
 public struct DaemonConfiguration: Sendable {
@@ -47,5 +48,5 @@ public struct DaemonConfiguration: Sendable {
     }
 
     /// The daemon's own presence topic, `online` / `offline`, retained.
-    public static let statusTopic = "homerules/status"
+    public static let statusTopic = DaemonTopics.status
 }

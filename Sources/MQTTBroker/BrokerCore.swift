@@ -232,7 +232,9 @@ final class BrokerCore {
 
     /// Routes one message to every matching subscriber, once each at the
     /// highest QoS its overlapping subscriptions grant, and keeps it if retained.
-    func publish(_ message: MQTTMessage) {
+    /// `origin`, the in-process subscriber that published it, is left out
+    /// (MQTT 5's No Local).
+    func publish(_ message: MQTTMessage, from origin: (any Subscriber)? = nil) {
         if message.retain { retained.store(message) }
         routingPass &+= 1
         let pass = routingPass
@@ -250,7 +252,7 @@ final class BrokerCore {
         var forwarded = message
         forwarded.retain = false
         var encodedQoS0: ByteBuffer?
-        for (subscriber, qos) in matched {
+        for (subscriber, qos) in matched where subscriber !== origin {
             subscriber.deliver(forwarded, qos: min(qos, message.qos), encodedQoS0: &encodedQoS0)
         }
     }

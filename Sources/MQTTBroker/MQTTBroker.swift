@@ -151,15 +151,9 @@ public final class MQTTBroker: Sendable {
         onLoop { $0.setReadingPaused(paused) }
     }
 
-    /// Runs `body` on the broker's loop: at once when called from a task on
-    /// the loop (not from inside the broker), else after what is queued there.
+    /// Runs `body` on the broker's loop (see `NIOLoopBoundBox.run`).
     private func onLoop(_ body: @escaping @Sendable (BrokerCore) -> Void) {
-        let core = self.core
-        if eventLoop.inEventLoop {
-            body(core.value)
-        } else {
-            eventLoop.execute { body(core.value) }
-        }
+        core.run(body)
     }
 
     /// Subscribes in-process. The handler runs on the broker's event loop, in
@@ -230,9 +224,29 @@ public struct LocalSubscription: Sendable {
         try await core.eventLoop.submit { try core.value.update(subscriber.value, to: subscriptions) }.get()
     }
 
+    /// Publishes without waiting, as `MQTTBroker.send(_:)` does, except
+    /// that this subscription never receives the message, whatever its
+    /// filters (MQTT 5's No Local): the daemon does not hear its own voice.
+    public func send(_ message: MQTTMessage) {
+        let subscriber = self.subscriber
+        core.run { $0.publish(message, from: subscriber.value) }
+    }
+
     public func cancel() async {
         let subscriber = self.subscriber, core = self.core
         try? await core.eventLoop.submit { core.value.unsubscribe(subscriber.value) }.get()
+    }
+}
+
+extension NIOLoopBoundBox<BrokerCore> {
+    /// Runs `body` on the broker's loop: at once when called from a task on
+    /// the loop (not from inside the broker), else after what is queued there.
+    fileprivate func run(_ body: @escaping @Sendable (BrokerCore) -> Void) {
+        if eventLoop.inEventLoop {
+            body(value)
+        } else {
+            eventLoop.execute { body(self.value) }
+        }
     }
 }
 

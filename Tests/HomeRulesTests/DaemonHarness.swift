@@ -74,6 +74,24 @@ final class DaemonHarness: @unchecked Sendable {
         self.port = port
     }
 
+    /// Starts a daemon, runs `body` with it, and stops it gracefully
+    /// whether `body` returns or throws.
+    static func with<Result>(
+        devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
+        externalPort: Int? = nil, _ body: (DaemonHarness) async throws -> Result
+    ) async throws -> Result {
+        let harness = try await start(devices: devices, rules: rules, in: directory, externalPort: externalPort)
+        let result: Result
+        do {
+            result = try await body(harness)
+        } catch {
+            try? await harness.stop()
+            throw error
+        }
+        try await harness.stop()
+        return result
+    }
+
     /// Graceful shutdown, as on SIGTERM.
     func stop() async throws {
         await group.triggerGracefulShutdown()

@@ -25,4 +25,15 @@ struct InputGateTests {
         _ = gate.entered()
         #expect(gate.dropped(now: start + .seconds(1)) == 5)
     }
+
+    @Test func everyDropIsHandedOverOnceForTheEventLog() {
+        let gate = InputGate()
+        #expect(gate.takeUnrecordedDrops() == nil)
+        for _ in 0..<3 {
+            _ = gate.entered()
+            _ = gate.dropped()
+        }
+        #expect(gate.takeUnrecordedDrops() == 3)
+        #expect(gate.takeUnrecordedDrops() == nil)
+    }
 }
