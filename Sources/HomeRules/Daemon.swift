@@ -179,53 +179,44 @@ public final class Daemon: Service {
     private nonisolated(nonsending) func begin(
         with outcome: HomeLoads.Outcome, snapshot: EngineSnapshot, writer: EventWriter, at now: Date
     ) async -> RulesRunner {
-        let refusal: Refusal?
-        var home = Home.empty
-        switch outcome.result {
-        case .success(let loaded):
-            refusal = await subscribe(to: loaded)
-            if refusal == nil { home = loaded }
-        case .failure(let errors):
-            refusal = .files(errors)
-        }
+        let accepted = await subscribe(to: outcome)
         let runner = RulesRunner(
-            home: home, snapshot: snapshot, now: now, timeZone: configuration.timeZone, writer: writer, bus: bus, logger: logger)
-        await record(outcome.reason, home: home, refusal: refusal, runner: runner)
+            home: (try? accepted.get()) ?? .empty, snapshot: snapshot, now: now, timeZone: configuration.timeZone,
+            writer: writer, bus: bus, logger: logger)
+        await record(accepted, reason: outcome.reason, runner: runner)
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
         logger.info("serving \(runner.home.summary); logging to \(configuration.databasePath)")
         return runner
     }
 
-    /// A reload: the new home is adopted only once its topics are
-    /// subscribed to; if anything fails, the rules in force stay.
+    /// A reload: the new home is adopted only once the bus is subscribed to
+    /// its topics, so that a failure at any step leaves the rules in force.
     private nonisolated(nonsending) func adopt(_ outcome: HomeLoads.Outcome, into runner: RulesRunner, at now: Date) async {
-        switch outcome.result {
-        case .success(let home):
-            runner.reload(with: home, at: now)
-            do {
-                try await bus.subscribe(to: home.topics)
-            } catch {
-                logger.error("could not subscribe to the reloaded topics: \(error)")
-            }
-            await record(outcome.reason, home: home, refusal: nil, runner: runner)
-        case .failure(let errors):
-            await record(outcome.reason, home: nil, refusal: .files(errors), runner: runner)
-        }
+        let accepted = await subscribe(to: outcome)
+        if case .success(let home) = accepted { runner.reload(with: home, at: now) }
+        await record(accepted, reason: outcome.reason, runner: runner)
     }
 
     /// Why a loaded home was not put in force.
-    private enum Refusal {
+    private enum Refusal: Error {
         case files(DiagnosticList)
         case subscription(any Error)
     }
 
-    /// Subscribes to the topics `home` needs; nil when that worked.
-    private nonisolated(nonsending) func subscribe(to home: Home) async -> Refusal? {
-        do {
-            try await bus.subscribe(to: home.topics)
-            return nil
-        } catch {
-            return .subscription(error)
+    /// Subscribes the bus to the topics of a loaded home: the home, ready to
+    /// be put in force, or why it cannot be. A subscription that fails
+    /// changes nothing (both buses subscribe all or nothing).
+    private nonisolated(nonsending) func subscribe(to outcome: HomeLoads.Outcome) async -> Result<Home, Refusal> {
+        switch outcome.result {
+        case .success(let home):
+            do {
+                try await bus.subscribe(to: home.topics)
+                return .success(home)
+            } catch {
+                return .failure(.subscription(error))
+            }
+        case .failure(let errors):
+            return .failure(.files(errors))
         }
     }
 
@@ -241,15 +232,18 @@ public final class Daemon: Service {
         }
     }
 
-    /// Logs the outcome of a load: a summary, or every error at
-    /// `file:line:column` with the rules in force kept.
-    private nonisolated(nonsending) func record(_ reason: String, home: Home?, refusal: Refusal?, runner: RulesRunner) async {
+    /// Logs the outcome of a load: a summary, or every error (at
+    /// `file:line:column` for the files) with the rules in force kept.
+    private nonisolated(nonsending) func record(_ accepted: Result<Home, Refusal>, reason: String, runner: RulesRunner) async {
         let now = Date()
-        guard let refusal else {
-            guard let home else { return }
+        let refusal: Refusal
+        switch accepted {
+        case .success(let home):
             logger.info("loaded \(home.summary) (\(reason))")
             await runner.record(Event(time: now, kind: .reload, detail: "\(reason): \(home.summary)"))
             return
+        case .failure(let failure):
+            refusal = failure
         }
         let kept = reason == Self.startReason ? "running with no rules until the files are fixed" : "keeping the rules in force"
         let (count, detail): (Int, String)
