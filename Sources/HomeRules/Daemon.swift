@@ -56,6 +56,7 @@ public final class Daemon: Service {
         let database = try EventDatabase.openForWriting(path: configuration.databasePath)
         let writer = try EventWriter(database: database, logger: logger)
         let writerTask = Task { await writer.run() }
+        let uncleanStop = noteUncleanStop(of: writer)
         // Unbounded for the daemon's own few inputs; the gate bounds the messages.
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let now = Date()
@@ -100,7 +101,7 @@ public final class Daemon: Service {
         // and its command reaches the broker without crossing a thread.
         await serve(
             inputs, continuation: continuation,
-            state: LoopState(snapshot: restoreSnapshot(from: database), loads: loads, lastPurge: now),
+            state: LoopState(snapshot: restoreSnapshot(from: database), loads: loads, lastPurge: now, startEvents: [uncleanStop].compactMap { $0 }),
             ticker: ticker, writer: writer, gate: gate, isolation: bus.eventLoop.map(EventLoopIsolation.init))
 
         for task in background { task.cancel() }
@@ -118,6 +119,8 @@ public final class Daemon: Service {
         var snapshot: EngineSnapshot
         let loads: HomeLoads
         var lastPurge: Date
+        /// Recorded once the engine is made, so that they are published too.
+        var startEvents: [Event]
         /// The engine at work, once the first load has finished.
         var runner: RulesRunner?
     }
@@ -147,7 +150,9 @@ public final class Daemon: Service {
                     if let runner = state.runner {
                         await adopt(outcome, into: runner, at: now)
                     } else {
-                        state.runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, at: now)
+                        let runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, at: now)
+                        for event in state.startEvents { await runner.record(event) }
+                        state.runner = runner
                     }
                 case .busReconnected:
                     state.runner?.busReconnected()
@@ -259,6 +264,19 @@ public final class Daemon: Service {
         logger.error("\(summary)")
         let id = await runner.record(Event(time: now, kind: .reload, detail: summary))
         await runner.record(Event(time: now, kind: .error, detail: detail, cause: id))
+    }
+
+    /// When the last run did not stop cleanly, says so in the log and
+    /// returns the `error` event that records it.
+    private func noteUncleanStop(of writer: EventWriter) -> Event? {
+        guard case .unclean(let lostIDs) = writer.previousRun else { return nil }
+        var detail = "the last run did not stop cleanly (killed, crashed or a power cut): "
+            + "the log entries it had queued, at most \(writer.maximumLostOnKill), were lost"
+        if let lostIDs {
+            detail += "; events it numbered from #\(lostIDs.lowerBound) on were never written, and `why` calls them lost"
+        }
+        logger.warning("\(detail)")
+        return Event(time: Date(), kind: .error, detail: detail)
     }
 
     private func restoreSnapshot(from database: EventDatabase) -> EngineSnapshot {

@@ -90,6 +90,21 @@ struct ServeCommandTests {
         #expect(result.stderr.contains("homerules.yaml:1:18: error: expected a whole number"))
     }
 
+    @Test func serveRefusesADatabaseThatIsNotAnEventLogAndLeavesItAlone() async throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.file("notes.sqlite").path
+        let python = try Peers.require("python3")
+        #expect(try await run(python, ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE notes (text)'); c.commit()", database]).status == 0)
+        let result = try await HomeRulesBinary.run(["serve", "--listen", "0", "--database", "notes.sqlite"], in: directory.path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(
+            "notes.sqlite is an SQLite database but not a HomeRules event log (it holds the tables notes); "
+                + "HomeRules will not add its tables to it: give --database another file"), "\(result.stderr)")
+        #expect(!result.stderr.contains("SQLite error"))
+        let tables = try await run(python, ["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT group_concat(name) FROM sqlite_master').fetchone()[0])", database])
+        #expect(tables.stdout == "notes\n")
+    }
+
     @Test func serveReloadsOnSIGHUPAndStopsGracefullyOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
