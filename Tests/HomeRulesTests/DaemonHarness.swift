@@ -201,7 +201,21 @@ final class TestDevice: @unchecked Sendable {
     let client: MQTTClient
     private let received = ReceivedMessages()
 
-    static func connect(id: String, port: Int, will: Will? = nil, keepAlive: Duration = .seconds(60)) async throws -> TestDevice {
+    /// Connects; with `within`, tries again until a broker starting up listens.
+    static func connect(
+        id: String, port: Int, will: Will? = nil, keepAlive: Duration = .seconds(60), within: Duration? = nil
+    ) async throws -> TestDevice {
+        let deadline = ContinuousClock.now + (within ?? .zero)
+        while true {
+            do {
+                return try await connectOnce(id: id, port: port, will: will, keepAlive: keepAlive)
+            } catch where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    private static func connectOnce(id: String, port: Int, will: Will?, keepAlive: Duration) async throws -> TestDevice {
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port)
         configuration.clientID = id
         configuration.will = will
