@@ -161,7 +161,12 @@ struct SetCommandTests {
         #expect(result.stderr.hasPrefix(
             "error: cannot toggle node.led: its state is unknown (nothing retained on test/node/led), and it has no toggle payload\n"),
             "\(result.stderr)")
-        #expect(recorder.payloads(on: "test/node/led/set").isEmpty)
+        // A barrier on the same topic: had the command been sent, it would have come first.
+        let marker = try await harness.client("marker")
+        try await marker.publish(topic: "test/node/led/set", payload: "marker", qos: .atLeastOnce)
+        #expect(await recorder.waitFor("test/node/led/set", payload: "marker"))
+        #expect(recorder.payloads(on: "test/node/led/set") == ["marker"])
+        await marker.disconnect()
         await recorder.stop()
         await harness.stop()
     }
