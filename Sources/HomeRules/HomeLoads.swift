@@ -37,11 +37,6 @@ final class HomeLoads {
         self.deliver = deliver
     }
 
-    /// Whether a load is running.
-    var isLoading: Bool {
-        if case .loading = state { true } else { false }
-    }
-
     /// Loads now, or after the load that is running.
     func request(_ reason: String) {
         switch state {

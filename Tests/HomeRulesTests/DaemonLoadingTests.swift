@@ -32,12 +32,7 @@ struct DaemonLoadingTests {
     @Test func aReloadThatTakesLongLeavesTheBrokerServingAndTheRulesRunning() async throws {
         let loader = HeldLoader(passing: 1)
         try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules, loader: loader) { harness in
-            try harness.writeRule("cold.yaml", """
-                - id: cold-led
-                  when: { sensor: node.temperature, below: 10 }
-                  then:
-                    - { set: node.led, to: off }
-                """)
+            try harness.writeRule("cold.yaml", TestHome.coldRule)
             try #require(await loader.waitForLoads(2))
 
             // The reload is held: the broker serves and the rules in force run.

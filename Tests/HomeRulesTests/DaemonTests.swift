@@ -36,6 +36,14 @@ enum TestHome {
             - publish: { topic: home/alerts, payload: "{{ device.name }} went offline" }
         """]
 
+    /// A third rule, for reloads.
+    static let coldRule = """
+        - id: cold-led
+          when: { sensor: node.temperature, below: 10 }
+          then:
+            - { set: node.led, to: off }
+        """
+
     static let will = Will(topic: "home/node/status", payload: ByteBuffer(string: "offline"), qos: .atLeastOnce, retain: true)
 }
 
@@ -129,12 +137,7 @@ struct DaemonTests {
     @Test func aGoodReloadTakesEffectAndABadOneKeepsTheRulesInForce() async throws {
         try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
             let device = try await TestDevice.connect(id: "node", port: harness.port)
-            try harness.writeRule("cold.yaml", """
-                - id: cold-led
-                  when: { sensor: node.temperature, below: 10 }
-                  then:
-                    - { set: node.led, to: off }
-                """)
+            try harness.writeRule("cold.yaml", TestHome.coldRule)
             _ = try await harness.waitForEvents { $0.contains { $0.kind == .reload && $0.detail?.contains("3 rules") == true } }
 
             try harness.writeRule("broken.yaml", "- id: broken\n  when: { sensor: node.temprature, above: 1 }\n  then: []\n")
