@@ -16,7 +16,8 @@ struct EventLogRestartTests {
         let first = try EventWriter(database: try EventDatabase.openForWriting(path: path), flushInterval: .milliseconds(1))
         let loop = Task { await first.run() }
         let written = await first.record(Event(time: start, kind: .message, topic: "a", payload: "written"))
-        #expect(try await waitFor { try EventDatabase.openReadOnly(path: path).event(id: written) != nil })
+        let reader = try EventDatabase.openReadOnly(path: path)
+        #expect(try await waitFor { try reader.event(id: written) != nil })
         first.finish()
         await loop.value
 
@@ -42,14 +43,16 @@ struct EventLogRestartTests {
         let directory = try TemporaryDirectory()
         let path = directory.file("homerules.sqlite").path
         let writer = try EventWriter(
-            database: try EventDatabase.openForWriting(path: path), batchSize: 1, flushInterval: .milliseconds(1), idReservation: 10)
+            database: try EventDatabase.openForWriting(path: path), flushInterval: .milliseconds(1), idReservation: 10)
         let loop = Task { await writer.run() }
         var last: Int64 = 0
         for index in 0..<35 { last = await writer.record(Event(time: start, kind: .message, payload: "\(index)")) }
         // Handed out for messages still being handled, not yet recorded.
         let pending = (0..<3).map { _ in writer.reserveID() }
-        #expect(try await waitFor { try EventDatabase.openReadOnly(path: path).countEvents(after: 0) == 35 })
-        #expect(try await waitFor { try Self.reservation(in: path) >= pending.last! })
+        // One connection for all the polls: opening and closing one each time contends for SQLite's locks.
+        let reader = try DatabaseQueue(path: path)
+        #expect(try await waitFor { try Self.reservation(in: reader) >= pending.last! })
+        #expect(try await waitFor { try reader.read { db in try Event.fetchCount(db) } == 35 })
 
         // Killed now (the loop is never finished): the next writer starts above all of them.
         let restarted = try EventWriter(database: try EventDatabase.openForWriting(path: path))
@@ -146,8 +149,8 @@ struct EventLogRestartTests {
         await loop.value
     }
 
-    private static func reservation(in path: String) throws -> Int64 {
-        try DatabaseQueue(path: path).read { db in
+    private static func reservation(in reader: DatabaseQueue) throws -> Int64 {
+        try reader.read { db in
             try Int64.fetchOne(db, sql: "SELECT reservedThrough FROM writerState") ?? 0
         }
     }

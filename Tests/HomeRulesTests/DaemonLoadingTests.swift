@@ -74,11 +74,12 @@ struct DaemonLoadingTests {
         defer { serve.stop() }
 
         #expect(await serve.waitForOutput(timeout: 60) { $0.contains("listening on 127.0.0.1:") })
+        // The loading thread is at work (for some 20 s of a debug build's time)...
+        try #require(await Self.waitForThread(named: "homerules-load", in: serve.pid), "\(serve.output)")
+        // ...and the broker serves meanwhile.
         let port = try #require(ServeOutput.port(in: serve.output))
         let probe = try await TestDevice.connect(id: "probe", port: port)
         await probe.disconnect()
-        // The loading thread is at work.
-        #expect(await Self.waitForThread(named: "homerules-load", in: serve.pid))
 
         let signalled = ContinuousClock.now
         kill(serve.pid, SIGTERM)
@@ -87,9 +88,9 @@ struct DaemonLoadingTests {
         #expect(!serve.output.contains("serving"), "the load should still have been running")
     }
 
-    /// Waits until the process has a thread of that name, up to 30 s.
+    /// Waits until the process has a thread of that name, up to 60 s.
     private static func waitForThread(named name: String, in pid: pid_t) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             for task in tasks {
