@@ -221,6 +221,8 @@ final class TestDevice: @unchecked Sendable {
         configuration.will = will
         configuration.keepAlive = keepAlive
         configuration.reconnect = .disabled
+        // Generous: a loaded machine answers CONNECT late, not never.
+        configuration.connectTimeout = .seconds(30)
         let device = TestDevice(client: try MQTTClient(configuration: configuration, logger: quietLogger))
         _ = try await device.client.connect()
         _ = try await device.client.subscribe("#", qos: .atLeastOnce) { [received = device.received] message in

@@ -78,7 +78,7 @@ struct DaemonLoadingTests {
         try #require(await Self.waitForThread(named: "homerules-load", in: serve.pid), "\(serve.output)")
         // ...and the broker serves meanwhile.
         let port = try #require(ServeOutput.port(in: serve.output))
-        let probe = try await TestDevice.connect(id: "probe", port: port)
+        let probe = try await TestDevice.connect(id: "probe", port: port, within: .seconds(30))
         await probe.disconnect()
 
         let signalled = ContinuousClock.now
