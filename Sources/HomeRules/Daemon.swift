@@ -174,6 +174,10 @@ public final class Daemon: Service {
         }
         ticker.cancel()
         await state.runner?.saveSnapshot(at: Date())
+        // Stopped before the first load was done: what happened at the start is still logged.
+        if state.runner == nil {
+            for event in state.startEvents { await writer.record(event) }
+        }
     }
 
     // MARK: Loading

@@ -60,6 +60,20 @@ struct DaemonLoadingTests {
         #expect(events.isEmpty)
     }
 
+    @Test func anUncleanStopIsRecordedEvenWhenTheFirstLoadNeverEnds() async throws {
+        let directory = try TemporaryDirectory()
+        // The log of a run that was killed: its writer never finished.
+        _ = try EventWriter(database: try EventDatabase.openForWriting(path: directory.file("homerules.sqlite").path))
+        let loader = HeldLoader()
+        let harness = try await DaemonHarness.start(
+            devices: TestHome.devices, rules: TestHome.rules, in: directory, loader: loader, waitUntilServing: false)
+        try #require(await loader.waitForLoads(1))
+        try await harness.stop()
+        let events = try harness.database().events(EventFilter())
+        #expect(events.count == 1)
+        #expect(events.first?.kind == .error && events.first?.detail?.hasPrefix("the last run did not stop cleanly") == true)
+    }
+
     @Test func serveListensWhileALargeHomeLoadsAndStopsPromptlyOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
