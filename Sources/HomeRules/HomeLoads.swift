@@ -57,10 +57,24 @@ final class HomeLoads {
         state = .loading(next: nil)
         let load = self.load, deliver = self.deliver
         let thread = Thread {
-            // Named from inside: Foundation on Linux names only the current thread.
-            Thread.current.name = "homerules-load"
+            Self.nameCurrentThread("homerules-load")
             deliver(Outcome(reason: reason, result: load()))
         }
         thread.start()
+    }
+
+    /// Names the calling thread for `top -H`, `ps -L` and debuggers. Not
+    /// through `Thread.name`: on Linux, Foundation applies it with the
+    /// thread handle its parent stores only after the thread has started,
+    /// and a new thread can outrun that.
+    private static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = name.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+        close(descriptor)
+        #else
+        Thread.current.name = name
+        #endif
     }
 }
