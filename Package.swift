@@ -101,7 +101,7 @@ let package = Package(
         // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs,
         // and expectations about our client that several test targets make.
         .target(name: "TestSupport", dependencies: ["MQTTClient"], path: "Tests/TestSupport"),
-        .testTarget(name: "MQTTTopicsTests", dependencies: ["MQTTTopics"]),
+        .testTarget(name: "MQTTTopicsTests", dependencies: ["MQTTTopics", "TestSupport"]),
         .testTarget(
             name: "MQTTTests",
             dependencies: [

@@ -8,7 +8,21 @@ public struct EventDatabase: Sendable {
     public let path: String
 
     /// Opens (creating if needed) and migrates the database, for the daemon.
+    /// Refuses an SQLite file that is not an event log before writing to it;
+    /// a file that cannot be used gets an `EventLogError` saying what to do.
     public static func openForWriting(path: String) throws -> EventDatabase {
+        do {
+            try refuseOtherDatabases(at: path)
+            let pool = try DatabasePool(path: path, configuration: writingConfiguration())
+            try Schema.migrator.migrate(pool)
+            try pool.writeWithoutTransaction(EventLogFile.mark)
+            return EventDatabase(pool: pool, path: path)
+        } catch {
+            throw EventLogError.describing(error, path: path)
+        }
+    }
+
+    private static func writingConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             // Only takes effect on a new file; lets retention give pages back.
@@ -19,29 +33,45 @@ public struct EventDatabase: Sendable {
         }
         // A reader's checkpoint or the sqlite3 shell may hold the lock briefly.
         configuration.busyMode = .timeout(2)
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try Schema.migrator.migrate(pool)
-        return EventDatabase(pool: pool, path: path)
+        return configuration
+    }
+
+    /// Looks at an existing file read-only, before the pool switches it to
+    /// WAL or the migrator adds tables: someone else's database is left as
+    /// it was.
+    private static func refuseOtherDatabases(at path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let identity = try DatabaseQueue(path: path, configuration: configuration).read(EventLogFile.identify)
+        if case .other(let tables, _) = identity { throw EventLogError.notAnEventLog(path, tables: tables) }
     }
 
     /// Opens an existing database read-only, for the CLI beside a running daemon.
     public static func openReadOnly(path: String) throws -> EventDatabase {
         guard FileManager.default.fileExists(atPath: path) else { throw EventLogError.missingDatabase(path) }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(2)
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        let migrated = try pool.read { db in try Schema.migrator.hasCompletedMigrations(db) }
-        guard migrated else { throw EventLogError.notAnEventLog(path) }
-        return EventDatabase(pool: pool, path: path)
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(2)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            switch try pool.read(EventLogFile.identify) {
+            case .eventLog, .unmarkedEventLog: return EventDatabase(pool: pool, path: path)
+            case .empty: throw EventLogError.notAnEventLog(path, tables: [])
+            case .other(let tables, _): throw EventLogError.notAnEventLog(path, tables: tables)
+            }
+        } catch {
+            throw EventLogError.describing(error, path: path)
+        }
     }
 
     /// Writes entries in one transaction, with cached statements and dates
     /// formatted by `EventTime`: GRDB's record encoding is several times
     /// slower, and this runs for every event. GRDB runs it on its own writer
     /// queue, never on a thread of Swift's task pool.
-    func write(_ entries: [LogEntry]) async throws {
+    func write(_ entries: [LogEntry], reservingIDsThrough reservation: Int64? = nil) async throws {
         try await pool.write { db in
+            if let reservation { try Self.reserveIDs(through: reservation, in: db) }
             for entry in entries {
                 switch entry {
                 case .event(let event):
@@ -88,11 +118,6 @@ public struct EventDatabase: Sendable {
     public func stateValue(forKey key: String) throws -> Data? {
         try pool.read { db in try Data.fetchOne(db, sql: "SELECT value FROM daemonState WHERE key = ?", arguments: [key]) }
     }
-
-    /// The largest event id so far, so that a restarted writer continues after it.
-    func lastEventID() throws -> Int64 {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM event") ?? 0 }
-    }
 }
 
 /// One change for the writer to apply.
@@ -108,17 +133,5 @@ public enum LogEntry: Sendable {
 
     var isPurge: Bool {
         if case .purge = self { true } else { false }
-    }
-}
-
-public enum EventLogError: Error, CustomStringConvertible, Equatable {
-    case missingDatabase(String)
-    case notAnEventLog(String)
-
-    public var description: String {
-        switch self {
-        case .missingDatabase(let path): "\(path): no such database (has `homerules serve` run here?)"
-        case .notAnEventLog(let path): "\(path): not a HomeRules event log"
-        }
     }
 }

@@ -3,9 +3,13 @@ import GRDB
 /// Every migration of the event log, in order. Add new ones at the end;
 /// never edit one that has shipped.
 enum Schema {
+    /// The identifier of the first migration, by which a log written before
+    /// `EventLogFile.applicationID` is recognised.
+    static let firstMigration = "v1: events and device state"
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: events and device state") { db in
+        migrator.registerMigration(firstMigration) { db in
             try db.create(table: "event") { table in
                 table.primaryKey("id", .integer)
                 table.column("time", .datetime).notNull()
@@ -46,6 +50,24 @@ enum Schema {
                 table.primaryKey("key", .text)
                 table.column("value", .blob).notNull()
                 table.column("updatedAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v3: event id reservations and unclean stops") { db in
+            // One row, kept by the writer: every id up to `reservedThrough`
+            // may have been handed out, so a restart starts above it;
+            // `running` is true from a writer's start to its clean finish.
+            try db.create(table: "writerState") { table in
+                table.primaryKey("id", .integer).check { $0 == 1 }
+                table.column("reservedThrough", .integer).notNull()
+                table.column("running", .boolean).notNull()
+                table.column("startedAt", .datetime).notNull()
+            }
+            // Ids that a writer which did not finish may have handed out
+            // (published, or cited as a cause) and never written.
+            try db.create(table: "lostEvents") { table in
+                table.column("first", .integer).notNull()
+                table.column("last", .integer).notNull()
+                table.column("detectedAt", .datetime).notNull()
             }
         }
         return migrator

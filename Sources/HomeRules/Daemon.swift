@@ -13,24 +13,24 @@ import UnixSignals
 /// and the event log, as one service.
 ///
 /// One task owns the engine; messages, clock ticks, reloads and reconnects
-/// reach it through one ordered queue. Graceful shutdown drains the queue,
-/// saves the engine's state, announces `homerules/status` offline, closes
-/// the bus and flushes the event log.
+/// reach it through one ordered queue. The broker listens before the home is
+/// loaded, and loads run on a thread of their own (`HomeLoads`): no file can
+/// stop the broker from serving. Graceful shutdown drains the queue, saves
+/// the engine's state, announces `homerules/status` offline, closes the bus
+/// and flushes the event log.
 public final class Daemon: Service {
     public let configuration: DaemonConfiguration
     private let logger: Logger
     private let bus: any MessageBus
 
     static let sighup = "SIGHUP"
-
-    /// Inputs waiting beyond this many are dropped and logged: the bus must
-    /// never block on the daemon.
-    static let inputCapacity = 100_000
+    static let startReason = "start"
 
     enum Input {
         case message(MQTTMessage)
         case tick
         case reload(String)
+        case loaded(HomeLoads.Outcome)
         case busReconnected
         case maintenance
     }
@@ -56,35 +56,42 @@ public final class Daemon: Service {
         let database = try EventDatabase.openForWriting(path: configuration.databasePath)
         let writer = try EventWriter(database: database, logger: logger)
         let writerTask = Task { await writer.run() }
-        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingOldest(Self.inputCapacity))
+        let uncleanStop = noteUncleanStop(of: writer)
+        // Unbounded for the daemon's own few inputs; the gate bounds the messages.
+        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let now = Date()
-
-        let (home, loadErrors) = loadHome()
-        let runner = RulesRunner(
-            home: home ?? .empty, snapshot: restoreSnapshot(from: database), now: now, timeZone: configuration.timeZone,
-            writer: writer, bus: bus, logger: logger)
-        await recordLoad(home: home, errors: loadErrors, reason: "start", runner: runner)
 
         let logger = self.logger
         let gate = InputGate()
         do {
             try await bus.start(
                 handler: { [bus] message in
-                    if gate.entered() { bus.pauseInput(true) }
-                    if case .dropped = continuation.yield(.message(message)), let count = gate.dropped() {
-                        logger.error("input queue full: dropped \(count) message(s), the last on \(message.topic)")
+                    // Output only, whoever published there: a rule on `#` must not feed on the daemon's events.
+                    guard !DaemonTopics.contains(message.topic) else { return }
+                    switch gate.admit() {
+                    case .queued:
+                        break
+                    case .queuedAndPause:
+                        bus.pauseInput(true)
+                    case .dropped(let report):
+                        if let report { logger.error("input queue full: dropped \(report) message(s), the last on \(message.topic)") }
+                        return
                     }
+                    continuation.yield(.message(message))
                 },
                 onReconnect: { continuation.yield(.busReconnected) })
-            try await bus.subscribe(to: runner.home.topics)
         } catch {
             await bus.stop()
             writer.finish()
             await writerTask.value
             throw error
         }
-        bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
-        logger.info("serving \(runner.home.summary); logging to \(configuration.databasePath)")
+        logger.info("loading devices from \(configuration.devicesDirectory.path) and rules from \(configuration.rulesDirectory.path)")
+        let devices = configuration.devicesDirectory, rules = configuration.rulesDirectory, loadHome = configuration.loadHome
+        let loads = HomeLoads(
+            load: { loadHome(devices, rules) },
+            deliver: { continuation.yield(.loaded($0)) })
+        loads.request(Self.startReason)
 
         let background = startBackgroundInputs(continuation)
         let ticker = Ticker(continuation: continuation)
@@ -92,8 +99,10 @@ public final class Daemon: Service {
 
         // On the embedded broker's loop, a sensor's message reaches the engine
         // and its command reaches the broker without crossing a thread.
-        await serve(inputs, continuation: continuation, runner: runner, ticker: ticker, writer: writer, gate: gate,
-                    lastPurge: now, isolation: bus.eventLoop.map(EventLoopIsolation.init))
+        await serve(
+            inputs, continuation: continuation,
+            state: LoopState(snapshot: restoreSnapshot(from: database), loads: loads, lastPurge: now, startEvents: [uncleanStop].compactMap { $0 }),
+            ticker: ticker, writer: writer, gate: gate, isolation: bus.eventLoop.map(EventLoopIsolation.init))
 
         for task in background { task.cancel() }
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "offline", qos: .atLeastOnce, retain: true))
@@ -104,90 +113,174 @@ public final class Daemon: Service {
         logger.info("stopped; \(written) log entries written")
     }
 
+    /// What the daemon's loop owns besides the engine.
+    private struct LoopState {
+        /// The saved state of the engine, until the first load makes one.
+        var snapshot: EngineSnapshot
+        let loads: HomeLoads
+        var lastPurge: Date
+        /// Recorded once the engine is made, so that they are published too.
+        var startEvents: [Event]
+        /// The engine at work, once the first load has finished.
+        var runner: RulesRunner?
+    }
+
     /// The daemon's loop: every input in order, until graceful shutdown;
     /// then the engine's state is saved.
     private func serve(
-        _ inputs: AsyncStream<Input>, continuation: AsyncStream<Input>.Continuation, runner: RulesRunner,
-        ticker: Ticker, writer: EventWriter, gate: InputGate, lastPurge: Date, isolation: isolated (any Actor)?
+        _ inputs: AsyncStream<Input>, continuation: AsyncStream<Input>.Continuation, state: consuming LoopState,
+        ticker: Ticker, writer: EventWriter, gate: InputGate, isolation: isolated (any Actor)?
     ) async {
-        var lastPurge = lastPurge
+        var state = state
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let now = Date()
                 switch input {
                 case .message(let message):
-                    await runner.handle(message, at: now)
+                    await state.runner?.handle(message, at: now)
                     if gate.left() { bus.pauseInput(false) }
                 case .tick:
                     ticker.fired()
-                    await runner.tick(at: now)
+                    await state.runner?.tick(at: now)
                 case .reload(let reason):
-                    await reload(runner, reason: reason, at: now)
+                    await reloadSecurityIfAsked(reason, runner: state.runner, at: now)
+                    state.loads.request(reason)
+                case .loaded(let outcome):
+                    state.loads.finished()
+                    if let runner = state.runner {
+                        await adopt(outcome, into: runner, at: now)
+                    } else {
+                        let runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, at: now)
+                        for event in state.startEvents { await runner.record(event) }
+                        state.runner = runner
+                    }
                 case .busReconnected:
-                    runner.busReconnected()
+                    state.runner?.busReconnected()
                 case .maintenance:
+                    guard let runner = state.runner else { break }
+                    if let dropped = gate.takeUnrecordedDrops() {
+                        await runner.record(Event(time: now, kind: .error, detail: "input queue full: \(dropped) message(s) dropped"))
+                    }
                     await runner.saveSnapshot(at: now)
-                    if now.timeIntervalSince(lastPurge) >= 3600 {
+                    if now.timeIntervalSince(state.lastPurge) >= 3600 {
                         await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.timeInterval)))
-                        lastPurge = now
+                        state.lastPurge = now
                     }
                 }
-                ticker.schedule(at: runner.engine.nextDeadline)
+                ticker.schedule(at: state.runner?.engine.nextDeadline)
             }
         } onGracefulShutdown: {
             continuation.finish()
         }
         ticker.cancel()
-        await runner.saveSnapshot(at: Date())
+        await state.runner?.saveSnapshot(at: Date())
+        // Stopped before the first load was done: what happened at the start is still logged.
+        if state.runner == nil {
+            for event in state.startEvents { await writer.record(event) }
+        }
     }
 
     // MARK: Loading
 
-    private func loadHome() -> (Home?, DiagnosticList?) {
-        switch HomeLoader.load(devicesDirectory: configuration.devicesDirectory, rulesDirectory: configuration.rulesDirectory) {
-        case .success(let home): (home, nil)
-        case .failure(let errors): (nil, errors)
-        }
+    /// The first load: the engine starts with its home (or with none, when
+    /// the files are broken or their topics cannot be subscribed to) and the
+    /// state saved by the last run, and the daemon announces itself.
+    private nonisolated(nonsending) func begin(
+        with outcome: HomeLoads.Outcome, snapshot: EngineSnapshot, writer: EventWriter, at now: Date
+    ) async -> RulesRunner {
+        let accepted = await subscribe(to: outcome)
+        let runner = RulesRunner(
+            home: (try? accepted.get()) ?? .empty, snapshot: snapshot, now: now, timeZone: configuration.timeZone,
+            writer: writer, bus: bus, logger: logger)
+        await record(accepted, reason: outcome.reason, runner: runner)
+        bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
+        logger.info("serving \(runner.home.summary); logging to \(configuration.databasePath)")
+        return runner
     }
 
-    private nonisolated(nonsending) func reload(_ runner: RulesRunner, reason: String, at now: Date) async {
-        if reason == Self.sighup, let broker = embeddedBroker {
-            // Password, ACL and certificate files: connected clients stay; a broken file is refused.
-            do {
-                try await broker.reloadSecurity()
-            } catch {
-                logger.error("security files not reloaded, the ones in force stay: \(error)")
-                await runner.record(Event(time: now, kind: .error, detail: "security files not reloaded: \(error)"))
-            }
-        }
-        let (home, errors) = loadHome()
-        if let home {
-            runner.reload(with: home, at: now)
+    /// A reload: the new home is adopted only once the bus is subscribed to
+    /// its topics, so that a failure at any step leaves the rules in force.
+    private nonisolated(nonsending) func adopt(_ outcome: HomeLoads.Outcome, into runner: RulesRunner, at now: Date) async {
+        let accepted = await subscribe(to: outcome)
+        if case .success(let home) = accepted { runner.reload(with: home, at: now) }
+        await record(accepted, reason: outcome.reason, runner: runner)
+    }
+
+    /// Why a loaded home was not put in force.
+    private enum Refusal: Error {
+        case files(DiagnosticList)
+        case subscription(any Error)
+    }
+
+    /// Subscribes the bus to the topics of a loaded home: the home, ready to
+    /// be put in force, or why it cannot be. A subscription that fails
+    /// changes nothing (both buses subscribe all or nothing).
+    private nonisolated(nonsending) func subscribe(to outcome: HomeLoads.Outcome) async -> Result<Home, Refusal> {
+        switch outcome.result {
+        case .success(let home):
             do {
                 try await bus.subscribe(to: home.topics)
+                return .success(home)
             } catch {
-                logger.error("could not subscribe to the reloaded topics: \(error)")
+                return .failure(.subscription(error))
             }
+        case .failure(let errors):
+            return .failure(.files(errors))
         }
-        await recordLoad(home: home, errors: errors, reason: reason, runner: runner)
     }
 
-    /// Logs the outcome of loading the files: a summary, or every error at
-    /// `file:line:column` with the rules in force kept.
-    private nonisolated(nonsending) func recordLoad(home: Home?, errors: DiagnosticList?, reason: String, runner: RulesRunner) async {
+    /// On SIGHUP, the embedded broker rereads its password, ACL and
+    /// certificate files (connected clients stay; a broken file is refused).
+    private nonisolated(nonsending) func reloadSecurityIfAsked(_ reason: String, runner: RulesRunner?, at now: Date) async {
+        guard reason == Self.sighup, let broker = embeddedBroker else { return }
+        do {
+            try await broker.reloadSecurity()
+        } catch {
+            logger.error("security files not reloaded, the ones in force stay: \(error)")
+            await runner?.record(Event(time: now, kind: .error, detail: "security files not reloaded: \(error)"))
+        }
+    }
+
+    /// Logs the outcome of a load: a summary, or every error (at
+    /// `file:line:column` for the files) with the rules in force kept.
+    private nonisolated(nonsending) func record(_ accepted: Result<Home, Refusal>, reason: String, runner: RulesRunner) async {
         let now = Date()
-        if let home {
+        let refusal: Refusal
+        switch accepted {
+        case .success(let home):
             logger.info("loaded \(home.summary) (\(reason))")
             await runner.record(Event(time: now, kind: .reload, detail: "\(reason): \(home.summary)"))
             return
+        case .failure(let failure):
+            refusal = failure
         }
-        guard let errors else { return }
-        for diagnostic in errors.diagnostics { logger.error("\(diagnostic)") }
-        let kept = reason == "start" ? "running with no rules until the files are fixed" : "keeping the rules in force"
-        let summary = "\(reason): refused, \(errors.diagnostics.count) error(s); \(kept)"
+        let kept = reason == Self.startReason ? "running with no rules until the files are fixed" : "keeping the rules in force"
+        let (count, detail): (Int, String)
+        switch refusal {
+        case .files(let errors):
+            for diagnostic in errors.diagnostics { logger.error("\(diagnostic)") }
+            (count, detail) = (errors.diagnostics.count, errors.description)
+        case .subscription(let error):
+            (count, detail) = (1, "could not subscribe to the topics of the devices and rules: \(error)")
+            logger.error("\(detail)")
+        }
+        let summary = "\(reason): refused, \(count) error(s); \(kept)"
         logger.error("\(summary)")
         let id = await runner.record(Event(time: now, kind: .reload, detail: summary))
-        await runner.record(Event(time: now, kind: .error, detail: errors.description, cause: id))
+        await runner.record(Event(time: now, kind: .error, detail: detail, cause: id))
+    }
+
+    /// When the last run did not stop cleanly, says so in the log and
+    /// returns the `error` event that records it.
+    private func noteUncleanStop(of writer: EventWriter) -> Event? {
+        guard case .unclean(let lostIDs) = writer.previousRun else { return nil }
+        var detail = "the last run did not stop cleanly (killed, crashed or a power cut): "
+            + "the log entries it had queued, at most \(writer.maximumLostOnKill), were lost"
+        if let lostIDs {
+            detail += "; events it numbered from #\(lostIDs.lowerBound) on were never written, and `why` calls them lost"
+        }
+        logger.warning("\(detail)")
+        return Event(time: Date(), kind: .error, detail: detail)
     }
 
     private func restoreSnapshot(from database: EventDatabase) -> EngineSnapshot {

@@ -1,6 +1,7 @@
 import Foundation
 import MQTTBroker
 import MQTTClient
+import Rules
 
 /// Everything `homerules serve` is told.
 public struct DaemonConfiguration: Sendable {
@@ -25,6 +26,11 @@ public struct DaemonConfiguration: Sendable {
     public var snapshotInterval: Duration
     /// The zone of time triggers and time conditions.
     public var timeZone: TimeZone
+    /// Reads the home from the two directories, on a thread of its own;
+    /// tests replace it to make a load take as long as they like.
+    @_spi(Testing) public var loadHome: @Sendable (_ devices: URL, _ rules: URL) -> Result<Home, DiagnosticList> = {
+        HomeLoader.load(devicesDirectory: $0, rulesDirectory: $1)
+    }
 
     public init(
         broker: Broker = .embedded(BrokerConfiguration()),
@@ -47,5 +53,5 @@ public struct DaemonConfiguration: Sendable {
     }
 
     /// The daemon's own presence topic, `online` / `offline`, retained.
-    public static let statusTopic = "homerules/status"
+    public static let statusTopic = DaemonTopics.status
 }

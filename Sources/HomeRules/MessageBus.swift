@@ -54,8 +54,14 @@ final class EmbeddedBus: MessageBus {
         }
     }
 
+    /// Through the subscription once there is one, so that the daemon never
+    /// hears its own publications, whatever its filters (No Local).
     func send(_ message: MQTTMessage) {
-        broker.send(message)
+        if let subscription = state.withLock({ $0.subscription }) {
+            subscription.send(message)
+        } else {
+            broker.send(message)
+        }
     }
 
     func pauseInput(_ paused: Bool) {

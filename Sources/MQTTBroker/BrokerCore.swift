@@ -269,7 +269,7 @@ final class BrokerCore {
 
     /// Publishes a message of the in-process API, whose topic no decoder
     /// has checked: an invalid one is logged and counted, not routed.
-    func publishFromProcess(_ message: MQTTMessage) {
+    func publishFromProcess(_ message: MQTTMessage, leavingOut publisher: (any Subscriber)? = nil) {
         do {
             try Topic.validateName(message.topic)
         } catch {
@@ -280,7 +280,7 @@ final class BrokerCore {
             refuseFromProcess(message, problem)
             return
         }
-        publish(message)
+        publish(message, leavingOut: publisher)
     }
 
     private func refuseFromProcess(_ message: MQTTMessage, _ reason: String) {
@@ -292,9 +292,10 @@ final class BrokerCore {
 
     /// Routes one message to every matching subscriber, once each at the
     /// highest QoS its overlapping subscriptions grant, and keeps it if
-    /// retained. A connection it came from waits while a subscriber it
-    /// reaches is behind (`applyBackpressure`).
-    func publish(_ message: MQTTMessage, from origin: ConnectionHandler? = nil) {
+    /// retained. A connection it came from (`origin`) waits while a
+    /// subscriber it reaches is behind (`applyBackpressure`); the in-process
+    /// subscriber that published it (`publisher`) is left out (MQTT 5's No Local).
+    func publish(_ message: MQTTMessage, from origin: ConnectionHandler? = nil, leavingOut publisher: (any Subscriber)? = nil) {
         if message.retain { retained.store(message) }
         routingPass &+= 1
         let pass = routingPass
@@ -312,7 +313,7 @@ final class BrokerCore {
         var forwarded = message
         forwarded.retain = false
         var encodedQoS0: EncodedPublish?
-        for (subscriber, qos) in matched {
+        for (subscriber, qos) in matched where subscriber !== publisher {
             subscriber.deliver(forwarded, qos: min(qos, message.qos), encodedQoS0: &encodedQoS0)
             if let origin { applyBackpressure(after: subscriber, from: origin) }
         }

@@ -147,15 +147,9 @@ public final class MQTTBroker: Sendable {
         onLoop { $0.publishFromProcess(message) }
     }
 
-    /// Runs `body` on the broker's loop: at once when called from a task on
-    /// the loop (not from inside the broker), else after what is queued there.
+    /// Runs `body` on the broker's loop (see `NIOLoopBoundBox.run`).
     private func onLoop(_ body: @escaping @Sendable (BrokerCore) -> Void) {
-        let core = self.core
-        if eventLoop.inEventLoop {
-            body(core.value)
-        } else {
-            eventLoop.execute { body(core.value) }
-        }
+        core.run(body)
     }
 
     /// Subscribes in-process. The handler runs on the broker's event loop, in
@@ -223,17 +217,34 @@ public struct LocalSubscription: Sendable {
     /// carry on. Behind for longer than `slowConsumerTimeout`, it is a slow
     /// consumer and its publishers are read again. Safe from any thread.
     public func setBehind(_ behind: Bool) {
-        let subscriber = self.subscriber, core = self.core
-        if core.eventLoop.inEventLoop {
-            core.value.setBehind(subscriber.value, behind)
-        } else {
-            core.eventLoop.execute { core.value.setBehind(subscriber.value, behind) }
-        }
+        let subscriber = self.subscriber
+        core.run { $0.setBehind(subscriber.value, behind) }
+    }
+
+    /// Publishes without waiting, as `MQTTBroker.send(_:)` does (checked as
+    /// a client's PUBLISH), except that this subscription never receives the
+    /// message, whatever its filters (MQTT 5's No Local): the daemon does
+    /// not hear its own voice.
+    public func send(_ message: MQTTMessage) {
+        let subscriber = self.subscriber
+        core.run { $0.publishFromProcess(message, leavingOut: subscriber.value) }
     }
 
     public func cancel() async {
         let subscriber = self.subscriber, core = self.core
         try? await core.eventLoop.submit { core.value.unsubscribe(subscriber.value) }.get()
+    }
+}
+
+extension NIOLoopBoundBox<BrokerCore> {
+    /// Runs `body` on the broker's loop: at once when called from a task on
+    /// the loop (not from inside the broker), else after what is queued there.
+    fileprivate func run(_ body: @escaping @Sendable (BrokerCore) -> Void) {
+        if eventLoop.inEventLoop {
+            body(value)
+        } else {
+            eventLoop.execute { body(self.value) }
+        }
     }
 }
 

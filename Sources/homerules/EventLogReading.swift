@@ -11,7 +11,7 @@ extension DatabaseOptions {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            printError("error: cannot read \(databasePath): \(error)")
+            printError("error: cannot read \(EventLogError.describing(error, path: databasePath))")
             throw ExitCode(1)
         }
     }

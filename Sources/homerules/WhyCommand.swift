@@ -66,7 +66,8 @@ struct WhyCommand: ParsableCommand {
         var paragraphs = [story.currentState(of: name, state)]
         if let latest {
             let chain = try log.causeChain(of: latest.id)
-            paragraphs.append(story.actuatorStory(name: name, chain: chain, actuator: definition))
+            let lost = try chain.last?.cause.map(log.wasLost(eventID:)) ?? false
+            paragraphs.append(story.actuatorStory(name: name, chain: chain, actuator: definition, lostCause: lost))
         } else {
             paragraphs.append("No action on \(name) is in the log: no rule has switched it (or retention removed those events).")
         }
@@ -90,8 +91,9 @@ struct WhyCommand: ParsableCommand {
         var lines = [heading]
         for decision in decisions {
             let cause = try decision.cause.flatMap { try log.event(id: $0) }
+            let lost = try cause == nil && decision.cause.map(log.wasLost(eventID:)) == true
             let actions = decision.kind == .ruleFired ? try log.actions(causedBy: decision) : []
-            lines.append(story.decision(decision, cause: cause, actions: actions) { action in
+            lines.append(story.decision(decision, cause: cause, causeLost: lost, actions: actions) { action in
                 action.device.flatMap(home.device(id:))?.actuator(named: action.entity ?? "")
             })
         }

@@ -19,8 +19,9 @@ struct WhyStory {
     ///       which fired because temperature 29.5 is above 28 for 30 s,
     ///       on message home/livingroom-node/temperature = 29.5 at 21:03:40.
     ///
-    /// `chain` is `causeChain(of:)` of the action: the action first.
-    func actuatorStory(name: String, chain: [Event], actuator: Actuator?) -> String {
+    /// `chain` is `causeChain(of:)` of the action: the action first;
+    /// `lostCause` tells whether the cause it ends at was never written.
+    func actuatorStory(name: String, chain: [Event], actuator: Actuator?, lostCause: Bool = false) -> String {
         guard let action = chain.first else { return "" }
         var clauses = ["\(name) \(ActionEffect(action, actuator: actuator).pastTense(of: action)) at \(time.moment(action.time))"]
         if chain.count == 1, let rule = action.rule { clauses[0] += " by rule \(rule)" }
@@ -33,8 +34,8 @@ struct WhyStory {
                 clauses.append(origin(cause))
             }
         }
-        if let last = chain.last, last.cause != nil {
-            clauses.append("after an earlier event that is no longer in the log")
+        if let last = chain.last, let cause = last.cause {
+            clauses.append(lostCause ? Self.lost(cause) : "after an earlier event that is no longer in the log")
         }
         return clauses.joined(separator: ",\n  ") + "."
     }
@@ -46,13 +47,16 @@ struct WhyStory {
     ///     21:04:10  fired    temperature 29.5 is above 28 for 30 s
     ///                        on message home/livingroom-node/temperature = 29.5 at 21:03:40
     ///                        then set livingroom-node.led on
-    func decision(_ event: Event, cause: Event?, actions: [Event], actuators: (Event) -> Actuator?) -> String {
+    func decision(
+        _ event: Event, cause: Event?, causeLost: Bool = false, actions: [Event], actuators: (Event) -> Actuator?
+    ) -> String {
         let verdict = event.kind == .ruleFired ? "fired  " : "skipped"
         let head = "\(time.moment(event.time))  \(verdict)  "
         var lines = [head + EventText.oneLine(event.detail ?? "no reason recorded")]
         let indent = String(repeating: " ", count: head.count)
         if let causeID = event.cause {
-            lines.append(indent + (cause.map(origin) ?? "after an earlier event (#\(causeID)) that is no longer in the log"))
+            let missing = causeLost ? Self.lost(causeID) : "after an earlier event (#\(causeID)) that is no longer in the log"
+            lines.append(indent + (cause.map(origin) ?? missing))
         }
         for action in actions {
             lines.append(indent + "then " + ActionEffect(action, actuator: actuators(action)).summary(of: action))
@@ -61,6 +65,11 @@ struct WhyStory {
     }
 
     // MARK: Clauses
+
+    /// A cause that was handed out and never written: not purged, lost.
+    static func lost(_ id: Int64) -> String {
+        "after event #\(id), which was never written (the daemon did not stop cleanly): the cause is lost"
+    }
 
     /// `which fired because ...`, `which ran its otherwise actions because ...`.
     private func firingReason(_ fired: Event) -> String? {

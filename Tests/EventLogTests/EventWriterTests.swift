@@ -92,7 +92,7 @@ struct EventWriterTests {
             defer { locker.stop() }
             #expect(await locker.waitForOutput { $0.contains("locked") })
             await writer.record(Event(time: start, kind: .error, detail: "written after the lock is gone"))
-            #expect(try await waitFor(timeout: .seconds(15)) { try database.events(EventFilter()).count == 1 })
+            #expect(try await waitFor(timeout: .seconds(30)) { try database.events(EventFilter()).count == 1 })
             #expect(writer.failedEntries == 0)
         }
     }
@@ -166,8 +166,8 @@ struct EventWriterTests {
     }
 }
 
-/// Polls a condition until it holds, up to a time limit.
-func waitFor(timeout: Duration = .seconds(5), _ condition: () throws -> Bool) async throws -> Bool {
+/// Polls a condition until it holds, up to a generous time limit.
+func waitFor(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return true }

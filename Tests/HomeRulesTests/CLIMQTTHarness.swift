@@ -69,7 +69,7 @@ final class CLIMQTTHarness: Sendable {
     /// A connected client of the broker.
     func client(_ id: String, will: Will? = nil) async throws -> MQTTClient {
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: id, will: will, reconnect: .disabled)
-        configuration.connectTimeout = .seconds(5)
+        configuration.connectTimeout = .seconds(30)
         let client = try MQTTClient(configuration: configuration, logger: Self.quietLogger)
         try await client.connect()
         return client
@@ -104,7 +104,7 @@ final class CLIMQTTRecorder: Sendable {
 
     /// Waits until a message on `topic` satisfies `condition`, and returns it.
     func waitFor(
-        _ topic: String, timeout: Duration = .seconds(10), where condition: @Sendable (MQTTMessage) -> Bool = { _ in true }
+        _ topic: String, timeout: Duration = .seconds(30), where condition: @Sendable (MQTTMessage) -> Bool = { _ in true }
     ) async -> MQTTMessage? {
         var found: MQTTMessage?
         _ = await CLIMQTTHarness.eventually(timeout: timeout) {
@@ -115,7 +115,7 @@ final class CLIMQTTRecorder: Sendable {
     }
 
     /// Waits until `topic` has received `payload`.
-    func waitFor(_ topic: String, payload: String, timeout: Duration = .seconds(10)) async -> Bool {
+    func waitFor(_ topic: String, payload: String, timeout: Duration = .seconds(30)) async -> Bool {
         await waitFor(topic, timeout: timeout) { $0.payloadString == payload } != nil
     }
 
@@ -124,7 +124,7 @@ final class CLIMQTTRecorder: Sendable {
 
 extension CLIMQTTHarness {
     /// Polls `condition` until it holds or `timeout` passes.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    static func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition() { return true }
@@ -134,12 +134,12 @@ extension CLIMQTTHarness {
     }
 
     /// Waits for a process's output to contain `text`, without blocking a thread.
-    static func wait(for process: BackgroundProcess, toPrint text: String, timeout: Duration = .seconds(10)) async -> Bool {
+    static func wait(for process: BackgroundProcess, toPrint text: String, timeout: Duration = .seconds(30)) async -> Bool {
         await eventually(timeout: timeout) { process.output.contains(text) }
     }
 
     /// Sends `signal` to a process and waits for its exit status.
-    static func send(_ signal: Int32, to process: BackgroundProcess, timeout: Duration = .seconds(10)) async -> Int32? {
+    static func send(_ signal: Int32, to process: BackgroundProcess, timeout: Duration = .seconds(30)) async -> Int32? {
         kill(process.pid, signal)
         guard await eventually(timeout: timeout, { !process.process.isRunning }) else { return nil }
         return process.process.terminationStatus

@@ -14,63 +14,62 @@ struct DaemonPeerTests {
     func externalBrokerRestartRestoresPresenceThenRetainedMessagesCorrectIt() async throws {
         let mosquitto = try await MosquittoBroker.start()
         let directory = try TemporaryDirectory()
-        let first = try await DaemonHarness.start(
-            devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port)
         let device = try await TestDevice.connect(id: "node", port: mosquitto.port, will: TestHome.will)
-        try await device.publish("home/node/status", "online", retain: true)
-        try await device.publish("home/node/temperature", "21")
-        _ = try await first.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "online" } }
-        try await first.stop()
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port) { first in
+            try await device.publish("home/node/status", "online", retain: true)
+            try await device.publish("home/node/temperature", "21")
+            _ = try await first.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "online" } }
+        }
 
         // While the daemon is down the device loses power: Mosquitto keeps its will, retained.
         device.client.dropConnection()
         let observer = try await TestDevice.connect(id: "observer", port: mosquitto.port)
         _ = try await observer.waitForMessage(on: "home/node/status") { $0 == "offline" }
 
-        let second = try await DaemonHarness.start(
-            devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port)
-        let events = try await second.waitForEvents { events in
-            events.contains { $0.kind == .presence && $0.payload == "offline" }
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules, in: directory, externalPort: mosquitto.port) { second in
+            let events = try await second.waitForEvents { events in
+                events.contains { $0.kind == .presence && $0.payload == "offline" }
+            }
+            // Restored as online from the saved state, then corrected by the retained will.
+            let offline = try #require(events.first { $0.kind == .presence && $0.payload == "offline" })
+            #expect(offline.detail?.contains("offline") == true)
+            let restart = try #require(events.last { $0.kind == .reload })
+            #expect(offline.id > restart.id)
+            #expect(events.contains { $0.kind == .ruleFired && $0.rule == "node-lost" })
+            #expect(try second.database().devices().first?.sensors.first?.value == "21")
         }
-        // Restored as online from the saved state, then corrected by the retained will.
-        let offline = try #require(events.first { $0.kind == .presence && $0.payload == "offline" })
-        #expect(offline.detail?.contains("offline") == true)
-        let restart = try #require(events.last { $0.kind == .reload })
-        #expect(offline.id > restart.id)
-        #expect(events.contains { $0.kind == .ruleFired && $0.rule == "node-lost" })
-        #expect(try second.database().devices().first?.sensors.first?.value == "21")
-        try await second.stop()
         await observer.disconnect()
     }
 
     @Test(.enabled(if: Peers.pahoEnabled))
     func aPahoDeviceIsDrivenByTheRulesAndGoesOfflineWhenItFreezes() async throws {
         let python = try Peers.requirePaho()
-        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
-        let script = harness.directory.file("device.py")
-        try Self.deviceScript.write(to: script, atomically: true, encoding: .utf8)
-        let device = try BackgroundProcess(python, ["-u", script.path, String(harness.port)])
-        defer { device.stop() }
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            let script = harness.directory.file("device.py")
+            try Self.deviceScript.write(to: script, atomically: true, encoding: .utf8)
+            let device = try BackgroundProcess(python, ["-u", script.path, String(harness.port)])
+            defer { device.stop() }
 
-        // The sketch sends 25 then 29.5; the rule answers with the LED command, which it echoes.
-        #expect(await device.waitForOutput(timeout: 15) { $0.contains("command on") })
-        let events = try await harness.waitForEvents { events in
-            events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
+            // The sketch sends 25 then 29.5; the rule answers with the LED command, which it echoes.
+            #expect(await device.waitForOutput(timeout: 15) { $0.contains("command on") })
+            let events = try await harness.waitForEvents { events in
+                events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
+            }
+            let action = try #require(events.first { $0.kind == .action })
+            #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
+
+            // Frozen (SIGSTOP): no more pings, so the broker gives up after 1.5 × keepalive and publishes the will.
+            kill(device.pid, SIGSTOP)
+            let frozenAt = ContinuousClock.now
+            _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
+            // Keepalive 1 s: 1.5 s and the sweep, not a TCP timeout of minutes; generous for a loaded machine.
+            #expect(ContinuousClock.now - frozenAt < .seconds(15))
+            #expect(try harness.database().devices().first?.state.presence == "offline")
+            let listing = try await HomeRulesBinary.run(["devices"], in: harness.directory.path)
+            #expect(listing.status == 0)
+            #expect(listing.stdout.contains("offline since"), "\(listing.stdout)")
+            kill(device.pid, SIGCONT)
         }
-        let action = try #require(events.first { $0.kind == .action })
-        #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
-
-        // Frozen (SIGSTOP): no more pings, so the broker gives up after 1.5 × keepalive and publishes the will.
-        kill(device.pid, SIGSTOP)
-        let frozenAt = ContinuousClock.now
-        _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
-        #expect(ContinuousClock.now - frozenAt < .seconds(5))
-        #expect(try harness.database().devices().first?.state.presence == "offline")
-        let listing = try await HomeRulesBinary.run(["devices"], in: harness.directory.path)
-        #expect(listing.status == 0)
-        #expect(listing.stdout.contains("offline since"), "\(listing.stdout)")
-        kill(device.pid, SIGCONT)
-        try await harness.stop()
     }
 
     /// The arduino-mqtt sketch of the project's origin, in Python: a will of

@@ -36,120 +36,124 @@ enum TestHome {
             - publish: { topic: home/alerts, payload: "{{ device.name }} went offline" }
         """]
 
+    /// A third rule, for reloads.
+    static let coldRule = """
+        - id: cold-led
+          when: { sensor: node.temperature, below: 10 }
+          then:
+            - { set: node.led, to: off }
+        """
+
     static let will = Will(topic: "home/node/status", payload: ByteBuffer(string: "offline"), qos: .atLeastOnce, retain: true)
 }
 
 @Suite("homerules serve, in process")
 struct DaemonTests {
     @Test func aThresholdCrossingSwitchesTheLEDAndTheCauseChainIsLogged() async throws {
-        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
-        let device = try await TestDevice.connect(id: "node", port: harness.port, will: TestHome.will)
-        try await device.publish("home/node/status", "online", retain: true)
-        try await device.publish("home/node/temperature", "25")
-        try await device.publish("home/node/temperature", "29.5")
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            let device = try await TestDevice.connect(id: "node", port: harness.port, will: TestHome.will)
+            try await device.publish("home/node/status", "online", retain: true)
+            try await device.publish("home/node/temperature", "25")
+            try await device.publish("home/node/temperature", "29.5")
 
-        let command = try await device.waitForMessage(on: "home/node/led/set")
-        #expect(command.payloadString == "on")
-        try await device.publish("home/node/led", "on", retain: true)
+            let command = try await device.waitForMessage(on: "home/node/led/set")
+            #expect(command.payloadString == "on")
+            try await device.publish("home/node/led", "on", retain: true)
 
-        let events = try await harness.waitForEvents { events in
-            events.contains { $0.kind == .action } && events.contains { $0.kind == .message && $0.topic == "home/node/led" }
+            let events = try await harness.waitForEvents { events in
+                events.contains { $0.kind == .action } && events.contains { $0.kind == .message && $0.topic == "home/node/led" }
+            }
+            let action = try #require(events.first { $0.kind == .action })
+            #expect(action.device == "node" && action.entity == "led" && action.payload == "on" && action.rule == "hot-led")
+            let chain = try harness.database().causeChain(of: action.id)
+            #expect(chain.map(\.kind) == [.action, .ruleFired, .message])
+            #expect(chain[1].detail?.contains("29.5") == true)
+            #expect(chain[2].payload == "29.5" && chain[2].entity == "temperature")
+
+            let devices = try harness.database().devices()
+            #expect(devices.first?.state.presence == "online")
+            #expect(devices.first?.actuators.first?.value == "on")
+            #expect(devices.first?.sensors.first?.value == "29.5")
+
+            await device.disconnect()
         }
-        let action = try #require(events.first { $0.kind == .action })
-        #expect(action.device == "node" && action.entity == "led" && action.payload == "on" && action.rule == "hot-led")
-        let chain = try harness.database().causeChain(of: action.id)
-        #expect(chain.map(\.kind) == [.action, .ruleFired, .message])
-        #expect(chain[1].detail?.contains("29.5") == true)
-        #expect(chain[2].payload == "29.5" && chain[2].entity == "temperature")
-
-        let devices = try harness.database().devices()
-        #expect(devices.first?.state.presence == "online")
-        #expect(devices.first?.actuators.first?.value == "on")
-        #expect(devices.first?.sensors.first?.value == "29.5")
-
-        await device.disconnect()
-        try await harness.stop()
     }
 
     @Test func theSimulatorDrivesTheRulesEndToEnd() async throws {
-        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
-        let home = try HomeLoader.loadDevices(from: harness.directory.file("devices")).get()
-        let node = try #require(home.device(id: "node"))
-        var broker = MQTTClientConfiguration(host: "127.0.0.1", port: harness.port)
-        broker.reconnect = .disabled
-        let simulated = try SimulatedDevice(device: node, broker: broker, logger: quietLogger)
-        try await simulated.connect()
-        try await simulated.publish(.number(21), to: "temperature")
-        try await simulated.publish(.number(30), to: "temperature")
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            let home = try HomeLoader.loadDevices(from: harness.directory.file("devices")).get()
+            let node = try #require(home.device(id: "node"))
+            var broker = MQTTClientConfiguration(host: "127.0.0.1", port: harness.port)
+            broker.reconnect = .disabled
+            let simulated = try SimulatedDevice(device: node, broker: broker, logger: quietLogger)
+            try await simulated.connect()
+            try await simulated.publish(.number(21), to: "temperature")
+            try await simulated.publish(.number(30), to: "temperature")
 
-        // The rule commands the LED; the simulated ESP8266 obeys and echoes its state.
-        let events = try await harness.waitForEvents { events in
-            events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
+            // The rule commands the LED; the simulated ESP8266 obeys and echoes its state.
+            let events = try await harness.waitForEvents { events in
+                events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
+            }
+            #expect(await simulated.actuatorStates["led"] == .on)
+            let action = try #require(events.first { $0.kind == .action })
+            #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
+            await simulated.goOffline()
         }
-        #expect(await simulated.actuatorStates["led"] == .on)
-        let action = try #require(events.first { $0.kind == .action })
-        #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
-        await simulated.goOffline()
-        try await harness.stop()
     }
 
     @Test func theDaemonAnnouncesItselfAndItsEvents() async throws {
-        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
-        let watcher = try await TestDevice.connect(id: "watcher", port: harness.port)
-        #expect(try await watcher.waitForMessage(on: "homerules/status").payloadString == "online")
-        let device = try await TestDevice.connect(id: "node", port: harness.port)
-        try await device.publish("home/node/status", "online")
-        let presence = try await watcher.waitForMessage(on: "homerules/events/presence")
-        let event = try Event.fromJSON(Data(presence.payloadString.utf8))
-        #expect(event.device == "node" && event.payload == "online")
-        await device.disconnect()
-        try await harness.stop()
+        let watcher = try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            let watcher = try await TestDevice.connect(id: "watcher", port: harness.port)
+            #expect(try await watcher.waitForMessage(on: "homerules/status").payloadString == "online")
+            let device = try await TestDevice.connect(id: "node", port: harness.port)
+            try await device.publish("home/node/status", "online")
+            let presence = try await watcher.waitForMessage(on: "homerules/events/presence")
+            let event = try Event.fromJSON(Data(presence.payloadString.utf8))
+            #expect(event.device == "node" && event.payload == "online")
+            await device.disconnect()
+            return watcher
+        }
         #expect(try await watcher.waitForMessage(on: "homerules/status") { $0 == "offline" }.retain == false)
         await watcher.disconnect()
     }
 
     @Test func aDeviceThatVanishesGoesOfflineAndTheAlertRuleFires() async throws {
-        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
-        let watcher = try await TestDevice.connect(id: "watcher", port: harness.port)
-        let device = try await TestDevice.connect(id: "node", port: harness.port, will: TestHome.will)
-        try await device.publish("home/node/status", "online", retain: true)
-        _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "online" } }
-        device.client.dropConnection()
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            let watcher = try await TestDevice.connect(id: "watcher", port: harness.port)
+            let device = try await TestDevice.connect(id: "node", port: harness.port, will: TestHome.will)
+            try await device.publish("home/node/status", "online", retain: true)
+            _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "online" } }
+            device.client.dropConnection()
 
-        let alert = try await watcher.waitForMessage(on: "home/alerts")
-        #expect(alert.payloadString == "Test node went offline")
-        let events = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
-        #expect(events.contains { $0.kind == .ruleFired && $0.rule == "node-lost" })
-        #expect(try harness.database().devices().first?.state.presence == "offline")
-        await watcher.disconnect()
-        try await harness.stop()
+            let alert = try await watcher.waitForMessage(on: "home/alerts")
+            #expect(alert.payloadString == "Test node went offline")
+            let events = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
+            #expect(events.contains { $0.kind == .ruleFired && $0.rule == "node-lost" })
+            #expect(try harness.database().devices().first?.state.presence == "offline")
+            await watcher.disconnect()
+        }
     }
 
     @Test func aGoodReloadTakesEffectAndABadOneKeepsTheRulesInForce() async throws {
-        let harness = try await DaemonHarness.start(devices: TestHome.devices, rules: TestHome.rules)
-        let device = try await TestDevice.connect(id: "node", port: harness.port)
-        try harness.writeRule("cold.yaml", """
-            - id: cold-led
-              when: { sensor: node.temperature, below: 10 }
-              then:
-                - { set: node.led, to: off }
-            """)
-        _ = try await harness.waitForEvents { $0.contains { $0.kind == .reload && $0.detail?.contains("3 rules") == true } }
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            let device = try await TestDevice.connect(id: "node", port: harness.port)
+            try harness.writeRule("cold.yaml", TestHome.coldRule)
+            _ = try await harness.waitForEvents { $0.contains { $0.kind == .reload && $0.detail?.contains("3 rules") == true } }
 
-        try harness.writeRule("broken.yaml", "- id: broken\n  when: { sensor: node.temprature, above: 1 }\n  then: []\n")
-        // The refusal and its error are two entries, which may land in two batches.
-        let events = try await harness.waitForEvents {
-            $0.contains { $0.kind == .reload && $0.detail?.contains("refused") == true } && $0.contains { $0.kind == .error }
+            try harness.writeRule("broken.yaml", "- id: broken\n  when: { sensor: node.temprature, above: 1 }\n  then: []\n")
+            // The refusal and its error are two entries, which may land in two batches.
+            let events = try await harness.waitForEvents {
+                $0.contains { $0.kind == .reload && $0.detail?.contains("refused") == true } && $0.contains { $0.kind == .error }
+            }
+            let error = try #require(events.last { $0.kind == .error })
+            #expect(error.detail?.contains("broken.yaml:2:") == true)
+            #expect(error.detail?.contains("temprature") == true)
+
+            // The rules loaded before the broken file still run.
+            try await device.publish("home/node/temperature", "20")
+            try await device.publish("home/node/temperature", "5")
+            #expect(try await device.waitForMessage(on: "home/node/led/set").payloadString == "off")
+            await device.disconnect()
         }
-        let error = try #require(events.last { $0.kind == .error })
-        #expect(error.detail?.contains("broken.yaml:2:") == true)
-        #expect(error.detail?.contains("temprature") == true)
-
-        // The rules loaded before the broken file still run.
-        try await device.publish("home/node/temperature", "20")
-        try await device.publish("home/node/temperature", "5")
-        #expect(try await device.waitForMessage(on: "home/node/led/set").payloadString == "off")
-        await device.disconnect()
-        try await harness.stop()
     }
 }

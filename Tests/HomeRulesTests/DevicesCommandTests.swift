@@ -124,8 +124,11 @@ struct DevicesCommandTests {
         try "hello\n".write(to: directory.file("notes.txt"), atomically: true, encoding: .utf8)
         let result = try await CLILogHome.homerules(["devices", "--database", "notes.txt"], in: directory.path)
         #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("error: "))
-        #expect(result.stderr.contains("not a database") || result.stderr.contains("not a HomeRules event log"))
+        #expect(result.stderr == """
+            error: notes.txt: not an SQLite database, or an encrypted one; \
+            give --database another file, or move this one away to start a new log
+
+            """)
     }
 
     @Test func aBrokenDeviceFileIsReportedWithItsLocation() async throws {

@@ -107,6 +107,21 @@ struct ServeCommandTests {
         #expect(byFile.stderr.contains("homerules.yaml:1:"), "\(byFile.stderr)")
     }
 
+    @Test func serveRefusesADatabaseThatIsNotAnEventLogAndLeavesItAlone() async throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.file("notes.sqlite").path
+        let python = try Peers.require("python3")
+        #expect(try await run(python, ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE notes (text)'); c.commit()", database]).status == 0)
+        let result = try await HomeRulesBinary.run(["serve", "--listen", "0", "--database", "notes.sqlite"], in: directory.path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(
+            "notes.sqlite is an SQLite database but not a HomeRules event log (it holds the tables notes); "
+                + "HomeRules will not add its tables to it: give --database another file"), "\(result.stderr)")
+        #expect(!result.stderr.contains("SQLite error"))
+        let tables = try await run(python, ["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT group_concat(name) FROM sqlite_master').fetchone()[0])", database])
+        #expect(tables.stdout == "notes\n")
+    }
+
     @Test func serveReloadsOnSIGHUPAndStopsGracefullyOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
@@ -117,16 +132,16 @@ struct ServeCommandTests {
 
         let serve = try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --config homerules.yaml", directory.path, HomeRulesBinary.path])
         defer { serve.stop() }
-        #expect(await serve.waitForOutput { $0.contains("serving 1 device") })
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 1 device") })
         let port = try #require(Self.port(in: serve.output))
         let watcher = try await TestDevice.connect(id: "watcher", port: port)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "online" }
 
         kill(serve.pid, SIGHUP)
-        #expect(await serve.waitForOutput { $0.contains("(SIGHUP)") })
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("(SIGHUP)") })
 
         kill(serve.pid, SIGTERM)
-        #expect(await serve.waitForExit(timeout: 10) == 0)
+        #expect(await serve.waitForExit(timeout: 30) == 0)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "offline" }
         let events = try EventDatabase.openReadOnly(path: directory.file("homerules.sqlite").path).events(EventFilter())
         #expect(events.filter { $0.kind == .reload }.compactMap(\.detail).map { $0.components(separatedBy: ":")[0] } == ["start", "SIGHUP"])
@@ -144,14 +159,14 @@ struct ServeCommandTests {
             """.write(to: directory.file("homerules.yaml"), atomically: true, encoding: .utf8)
         let serve = try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --config homerules.yaml", directory.path, HomeRulesBinary.path])
         defer { serve.stop() }
-        #expect(await serve.waitForOutput { $0.contains("serving 0 devices") })
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 0 devices") })
         let port = try #require(Self.port(in: serve.output))
 
         let jake = try MQTTClient(configuration: Self.login(port: port, "jake", "1234", id: "jake-1"), logger: quietLogger)
         _ = try await jake.connect()
         #expect(try await HomeRulesBinary.run(["passwd", "-b", "passwords", "jake", "5678"], in: directory.path).status == 0)
         kill(serve.pid, SIGHUP)
-        #expect(await serve.waitForOutput { $0.contains("reloaded password, ACL and certificate files") })
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("reloaded password, ACL and certificate files") })
 
         try await jake.publish(topic: "still/here", payload: "yes", qos: .atLeastOnce)
         let old = try MQTTClient(configuration: Self.login(port: port, "jake", "1234", id: "jake-2"), logger: quietLogger)

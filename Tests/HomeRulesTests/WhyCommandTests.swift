@@ -91,6 +91,26 @@ struct WhyCommandTests {
         #expect(rule.stdout.contains("then set livingroom-node.led off\n"))
     }
 
+    @Test func aCauseLostInAKillReadsAsLostNotAsPurged() async throws {
+        let home = try await CLILogHome(recentMessages: false)
+        // A daemon killed while handling a message: its id was cited, its event never written.
+        let killed = try EventWriter(database: try EventDatabase.openForWriting(path: home.databasePath))
+        let message = killed.reserveID()
+        try await CLILogHome.write(to: home.databasePath) { writer in
+            let t = CLILogHome.hotMessageTime.addingTimeInterval(7200)
+            let fired = await writer.record(Event(time: t, kind: .ruleFired, rule: "hot-room-led", detail: "temperature 31 is above 28", cause: message))
+            await writer.record(Event(time: t, kind: .action, device: "livingroom-node", entity: "led", topic: "home/livingroom-node/led/set", payload: "on", rule: "hot-room-led", detail: "set led on", cause: fired))
+        }
+        let led = try await home.homerules(["why", "livingroom-node.led"])
+        #expect(led.stdout.hasSuffix("""
+              which fired because temperature 31 is above 28,
+              after event #\(message), which was never written (the daemon did not stop cleanly): the cause is lost.
+
+            """), "\(led.stdout)")
+        let rule = try await home.homerules(["why", "hot-room-led", "--limit", "1"])
+        #expect(rule.stdout.contains("after event #\(message), which was never written (the daemon did not stop cleanly): the cause is lost\n"))
+    }
+
     @Test func aNameWithADotIsARuleWhenARuleHasThatID() async throws {
         let home = try await eveningHome().home
         let result = try await home.homerules(["why", "night.lights"])

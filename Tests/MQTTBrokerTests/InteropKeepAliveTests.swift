@@ -47,7 +47,7 @@ struct InteropKeepAliveTests {
             #expect(client.closedAt == nil, "closed although it pinged")
             #expect(packets.first == InteropWire.connackAccepted)
             #expect(packets.dropFirst().allSatisfy { $0 == InteropWire.pingresp }, "\(packets)")
-            #expect(packets.count == 13, "\(packets)")
+            #expect(packets.count >= 13, "\(packets)")
             #expect(try await broker.broker.status().clientsConnected == 1)
         }
     }

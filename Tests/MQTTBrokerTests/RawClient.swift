@@ -127,7 +127,7 @@ final class RawClient: Sendable {
 
     /// Starts reading, for a client connected with `autoRead: false`.
     func startReading() async throws {
-        try await channel.setOption(.autoRead, value: true)
+        try await channel.setOption(.autoRead, value: true).get()
         channel.read()
     }
 

@@ -23,7 +23,10 @@ import Testing
 
     @Test func cancelledConnectGivesTheAttemptUp() async throws {
         let broker = try await ScriptedBroker(.init(connack: { _ in nil }))
-        let client = try MQTTClient(configuration: .local(port: broker.port))
+        var configuration = MQTTClientConfiguration.local(port: broker.port)
+        // Only the cancellation may end the attempt, however slow the machine.
+        configuration.connectTimeout = .seconds(120)
+        let client = try MQTTClient(configuration: configuration)
         let events = EventRecorder(client)
         let connecting = Task { try await client.connect() }
         try await broker.waitForPacket("CONNECT") { if case .connect = $0 { true } else { false } }

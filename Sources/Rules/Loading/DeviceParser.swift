@@ -102,7 +102,7 @@ struct DeviceParser {
         }
         let expireAfter = fields["expire_after"].flatMap { reader.duration($0, for: "expire_after") }
         var topic = convention?.topic(node: nodeName)
-        if let topicNode = fields["topic"] { topic = reader.topicName(topicNode, for: "topic") }
+        if let topicNode = fields["topic"] { topic = inputTopic(topicNode, for: "topic") }
         if topic == nil, convention == nil, !fields.has("topic"), expireAfter == nil {
             reader.error("presence needs a 'topic', a 'convention' or 'expire_after'", at: node)
             return nil
@@ -117,11 +117,22 @@ struct DeviceParser {
         return Presence(topic: topic, convention: convention, payloads: payloads, path: path, expireAfter: expireAfter)
     }
 
+    /// A topic the device publishes on and the daemon must hear: never one
+    /// in the daemon's own space, which is output only.
+    private mutating func inputTopic(_ node: Node, for key: String) -> String? {
+        guard let topic = reader.topicName(node, for: key) else { return nil }
+        guard !DaemonTopics.contains(topic) else {
+            reader.error(DaemonTopics.inputProblem(topic), at: node)
+            return nil
+        }
+        return topic
+    }
+
     // MARK: Sensors and actuators
 
     private mutating func sensor(name: String, _ node: Node) -> Sensor? {
         guard let fields = reader.mapping(node, as: "sensor '\(name)'", allowed: Self.sensorKeys) else { return nil }
-        let topic = reader.required(fields, "topic", in: "sensor '\(name)'").flatMap { reader.topicName($0, for: "topic") }
+        let topic = reader.required(fields, "topic", in: "sensor '\(name)'").flatMap { inputTopic($0, for: "topic") }
         var type: SensorType?
         if let typeNode = reader.required(fields, "type", in: "sensor '\(name)'"),
            let text = reader.text(typeNode, for: "type") {
@@ -148,7 +159,7 @@ struct DeviceParser {
         guard let fields = reader.mapping(node, as: "actuator '\(name)'", allowed: Self.actuatorKeys) else { return nil }
         let commandTopic = reader.required(fields, "command_topic", in: "actuator '\(name)'")
             .flatMap { reader.topicName($0, for: "command_topic") }
-        let stateTopic = fields["state_topic"].flatMap { reader.topicName($0, for: "state_topic") }
+        let stateTopic = fields["state_topic"].flatMap { inputTopic($0, for: "state_topic") }
         let statePath = fields["state_path"].flatMap { reader.jsonPath($0, for: "state_path") }
         if let key = fields.keyNode("state_path"), !fields.has("state_topic") {
             reader.error("'state_path' needs a 'state_topic'", at: key)

@@ -133,6 +133,10 @@ extension RuleParser {
             reader.error("invalid topic filter '\(text)': \(error)", at: node)
             return nil
         }
+        guard !DaemonTopics.containsEveryMatch(of: filter) else {
+            reader.error(DaemonTopics.inputProblem(text), at: node)
+            return nil
+        }
         let payload = fields["payload"].flatMap { reader.text($0, for: "payload") }
         if fields.has("payload"), payload == nil { return nil }
         return .mqtt(filter, payload: payload)
