@@ -64,8 +64,13 @@ public struct YAMLReader {
     // MARK: Documents
 
     /// The documents of a file (several when separated by `---`); a syntax
-    /// error ends the file with one diagnostic.
+    /// error, or a file beyond `YAMLBounds`, ends the file with one
+    /// diagnostic.
     public mutating func documents(of text: String) -> [Node] {
+        if let violation = YAMLBounds.violation(in: text) {
+            error(violation.message, line: violation.line, column: violation.column)
+            return []
+        }
         var nodes: [Node] = []
         do {
             let parser = try Parser(yaml: text)
@@ -82,6 +87,12 @@ public struct YAMLReader {
         switch failure {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
+            // libyaml stops at 1,000 levels while it looks ahead, before the bound can see them.
+            if problem.hasPrefix("Maximum nesting level reached") {
+                let bound = YAMLBounds.maximumDepth
+                error("YAML nested deeper than \(bound) levels; HomeRules reads at most \(bound)", line: mark.line, column: mark.column)
+                return
+            }
             let during = context.map { " (\($0.text), line \($0.mark.line) column \($0.mark.column))" } ?? ""
             error("invalid YAML: \(problem)\(during)", line: mark.line, column: mark.column)
         case .duplicatedKeysInMapping(let duplicates, let context):

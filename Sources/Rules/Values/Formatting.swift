@@ -1,7 +1,18 @@
 import Foundation
 
-/// How numbers, durations and clock times read in traces and templates.
-enum Formatting {
+/// How numbers, durations and clock times read in traces, templates and messages.
+public enum Formatting {
+    /// `100,000`: digits grouped in threes, as the README writes numbers.
+    public static func grouped(_ number: Int) -> String {
+        let digits = String(number.magnitude)
+        var result = number < 0 ? "-" : ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0, (digits.count - offset) % 3 == 0 { result += "," }
+            result.append(digit)
+        }
+        return result
+    }
+
     /// `28`, `27.5`, `-0.25`: no trailing `.0`, no exponent for everyday values.
     static func number(_ value: Double) -> String {
         if value.isNaN { return "nan" }

@@ -45,9 +45,9 @@ struct BenchRulesCommand: ParsableCommand {
         for (home, eventDevices) in scenarios {
             let perSecond = Self.measure(home: home, events: events, acrossDevices: eventDevices)
             let microseconds = 1_000_000 / perSecond
-            print("\(Self.grouped(home.rules.count)) rules over \(Self.grouped(devices)) devices, "
-                  + "events on \(Self.grouped(eventDevices)) devices: "
-                  + "\(Self.grouped(Int(perSecond))) events/s (\(String(format: "%.2f", microseconds)) µs per event)")
+            print("\(Formatting.grouped(home.rules.count)) rules over \(Formatting.grouped(devices)) devices, "
+                  + "events on \(Formatting.grouped(eventDevices)) devices: "
+                  + "\(Formatting.grouped(Int(perSecond))) events/s (\(String(format: "%.2f", microseconds)) µs per event)")
         }
     }
 
@@ -110,16 +110,6 @@ struct BenchRulesCommand: ParsableCommand {
         case .success(let home): return home
         case .failure(let errors): throw ValidationError("generated home is invalid:\n\(errors)")
         }
-    }
-
-    private static func grouped(_ number: Int) -> String {
-        let digits = String(number)
-        var result = ""
-        for (offset, digit) in digits.enumerated() {
-            if offset > 0, (digits.count - offset) % 3 == 0 { result += "," }
-            result.append(digit)
-        }
-        return result
     }
 }
 
