@@ -42,13 +42,34 @@ enum POSIXFile {
         }
     }
 
+    /// What becomes of a file that `replace` finds in place.
+    enum ExistingFile {
+        /// It is replaced by a file with the given mode.
+        case replaced
+        /// It is edited, as `mosquitto_passwd` edits its file in place: the
+        /// caller must be allowed to write it (a read-only file is refused,
+        /// though the rename would get past its mode), and it keeps its mode.
+        case edited
+    }
+
     /// Replaces the file at `path` with `bytes`, atomically: a reader sees
-    /// the old file or the whole new one. The new file has `mode` before any
-    /// byte is written; it keeps the owner of the file it replaces when the
-    /// caller may set that (root editing the broker's file). A symbolic link
-    /// is followed, as `mosquitto_passwd` does, and stays.
-    static func replace(_ givenPath: String, with bytes: [UInt8], mode: mode_t) -> Result<Void, WriteFailure> {
+    /// the old file or the whole new one. The new file has its mode (`mode`,
+    /// or an edited file's own) before any byte is written; it keeps the
+    /// owner of the file it replaces when the caller may set that (root
+    /// editing the broker's file). A symbolic link is followed, as
+    /// `mosquitto_passwd` does, and stays.
+    static func replace(
+        _ givenPath: String, with bytes: [UInt8], mode: mode_t, existing: ExistingFile = .replaced
+    ) -> Result<Void, WriteFailure> {
         let path = resolvingSymbolicLinks(givenPath)
+        var mode = mode
+        var current = stat()
+        if existing == .edited, stat(path, &current) == 0 {
+            guard faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 else {
+                return .failure(WriteFailure(step: .write, errno: errno))
+            }
+            mode = current.st_mode & 0o7777
+        }
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { return .failure(WriteFailure(step: .createTemporary, errno: errno)) }

@@ -17,7 +17,8 @@ struct PasswdCommand: ParsableCommand {
             As mosquitto_passwd does. Without -b the password is asked twice on the terminal, without echo; when \
             standard input is not a terminal its first line is the password (and a second line, if any, must \
             repeat it). Hashes are PBKDF2-SHA512 with 101 iterations and a 12-byte salt, what mosquitto_passwd \
-            2.0 writes. The file is replaced atomically and has mode 0600. Comments and blank lines are kept. \
+            2.0 writes. The file is replaced atomically; a new one has mode 0600, one already there keeps its \
+            owner and mode, and is refused when you may not write it (as mosquitto_passwd refuses). Comments and blank lines are kept. \
             With -c and FILE '-', the file is printed instead. Exit status: 0 done; 1 an error (the file, the \
             user name, the password, a user to delete that is not there).
             """

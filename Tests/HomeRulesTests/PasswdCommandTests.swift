@@ -75,7 +75,8 @@ struct PasswdCommandTests {
         #expect(upgrade.status == 0, "\(upgrade.stderr)")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix("# the house\njake:$7$101$") && !text.contains("1234"))
-        #expect(try mode(path) == 0o600)
+        // An edited file keeps its mode (0644 from the umask here), as mosquitto_passwd -U leaves it.
+        #expect(try mode(path) == 0o644)
 
         // Upgrading again leaves the hashes alone (mosquitto_passwd -U would hash them again).
         let again = try await passwd(["-U", path])
@@ -162,6 +163,46 @@ struct PasswdCommandTests {
         #expect(corrupt.status == 1)
         #expect(corrupt.stderr.hasPrefix("\(path):1:6: error: user 'jake': the password is not hashed"))
         #expect(corrupt.stderr.contains("\(path):2:1: error: expected USER:HASH"))
+    }
+
+    /// Runs a command as `nobody` when the tests run as root (who may write
+    /// any file), so that a read-only file is read-only to it.
+    private func asAnotherUser(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
+        guard getuid() == 0 else { return try await run(executable, arguments) }
+        return try await run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", executable] + arguments)
+    }
+
+    @Test(.enabled(if: Peers.enabled("mosquitto_passwd")))
+    func aFileItMayNotWriteIsRefusedAsMosquittoPasswdRefusesIt() async throws {
+        let directory = try TemporaryDirectory()
+        // The folder is open to all: renaming a new file over the old one would succeed.
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
+        let path = directory.file("passwd").path
+        #expect(try await passwd(["-c", "-b", path, "jake", "1234"]).status == 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+
+        let theirs = try await asAnotherUser(try Peers.require("mosquitto_passwd"), ["-b", path, "ann", "5678"])
+        #expect(theirs.status != 0, "mosquitto_passwd wrote a read-only file")
+        let ours = try await asAnotherUser(HomeRulesBinary.path, ["passwd", "-b", path, "ann", "5678"])
+        #expect(ours.status == 1)
+        #expect(ours.stderr == "\(path): error: cannot write the file: Permission denied\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+        #expect(try mode(path) == 0o444)
+    }
+
+    @Test func anEditedFileKeepsItsOwnerAndMode() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("passwd").path
+        #expect(try await passwd(["-c", "-b", path, "jake", "1234"]).status == 0)
+        #expect(try mode(path) == 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        let owner = try FileManager.default.attributesOfItem(atPath: path)[.ownerAccountID] as? NSNumber
+        #expect(try await passwd(["-b", path, "ann", "5678"]).status == 0)
+        #expect(try await passwd(["-D", path, "jake"]).status == 0)
+        #expect(try mode(path) == 0o640)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.ownerAccountID] as? NSNumber == owner)
+        #expect(try PasswordFile.load(path: path).verify(username: "ann", password: Array("5678".utf8)) == .accepted)
     }
 
     @Test func dashPrintsTheFileInstead() async throws {

@@ -109,7 +109,7 @@ struct AuthPasswordFileTests {
         #expect(reread.verify(username: "küche sensor", password: bytes("pw")) == .accepted)
     }
 
-    @Test func writesAtomicallyWithMode0600() throws {
+    @Test func writesAtomicallyAndANewFileWithMode0600() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("passwd").path
         var file = PasswordFile()
@@ -119,13 +119,13 @@ struct AuthPasswordFileTests {
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         #expect(try PasswordFile.load(path: path).verify(username: "jake", password: bytes("1234")) == .accepted)
 
-        // Replacing an existing, more open file leaves no temporary file and mode 0600.
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        // Editing an existing file leaves no temporary file, and the file keeps its mode, as mosquitto_passwd leaves it.
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
         try file.set(username: "ann", password: bytes("5678"))
         try file.write(to: path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["passwd"])
         let replaced = try FileManager.default.attributesOfItem(atPath: path)
-        #expect((replaced[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect((replaced[.posixPermissions] as? NSNumber)?.intValue == 0o640)
         #expect(try PasswordFile.load(path: path).usernames == ["jake", "ann"])
     }
 

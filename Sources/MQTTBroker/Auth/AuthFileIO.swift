@@ -30,9 +30,11 @@ enum AuthFileIO {
 
     /// Replaces the file at `path` with `text`, atomically (see
     /// `POSIXFile.replace`): the broker reloading sees the old file or the
-    /// new one, never half of one.
+    /// new one, never half of one. A file already there is edited: it must
+    /// be writable and keeps its owner and mode; a new one gets `mode`.
     static func write(_ text: String, to path: String, mode: mode_t) throws(AuthFileError) {
-        guard case .failure(let problem) = POSIXFile.replace(path, with: Array(text.utf8), mode: mode) else { return }
+        guard case .failure(let problem) = POSIXFile.replace(path, with: Array(text.utf8), mode: mode, existing: .edited)
+        else { return }
         let what = switch problem.step {
         case .createTemporary: "cannot create a temporary file beside it"
         case .setMode: "cannot set the mode of the new file"

@@ -161,8 +161,10 @@ public struct PasswordFile: Sendable {
         }.joined()
     }
 
-    /// Writes the file atomically, readable and writable by its owner only
-    /// (mode 0600): it holds password hashes.
+    /// Writes the file atomically. A new file is readable and writable by
+    /// its owner only (mode 0600): it holds password hashes. A file already
+    /// there must be writable, as `mosquitto_passwd` requires, and keeps its
+    /// owner and mode.
     public func write(to path: String) throws(AuthFileError) {
         try AuthFileIO.write(rendered(), to: path, mode: 0o600)
     }
