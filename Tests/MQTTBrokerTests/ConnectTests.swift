@@ -89,13 +89,15 @@ struct ConnectTests {
 
     @Test func pingsKeepAConnectionAlive() async throws {
         try await withBroker { _, port in
-            // Keepalive 3 s allows 4.5 s of silence: pings every 0.5 s for 7 s leave room for a busy machine.
-            let (client, _) = try await RawClient.connected(to: port, clientID: "awake", keepAlive: 3)
-            for _ in 0..<14 {
-                try await Task.sleep(for: .milliseconds(500))
-                try await client.send(.pingreq)
-                #expect(try await client.next() == .pingresp)
-            }
+            // Keepalive 2 s allows 3 s of silence; pings every 0.25 s from the
+            // client's event loop for 3 such windows leave room for a busy machine.
+            let (client, _) = try await RawClient.connected(to: port, clientID: "awake", keepAlive: 2)
+            let pinger = try client.pingRepeatedly(every: .milliseconds(250))
+            defer { pinger.cancel() }
+            try await Task.sleep(for: .seconds(9))
+            pinger.cancel()
+            #expect(!client.isClosed)
+            #expect(client.pingResponseCount > 0)
         }
     }
 

@@ -58,6 +58,23 @@ final class RawClient: Sendable {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
     }
 
+    /// Sends PINGREQ every `interval` from the connection's event loop, so
+    /// that a busy task pool cannot delay the pings; cancel the returned task
+    /// to stop.
+    func pingRepeatedly(every interval: TimeAmount) throws -> RepeatedTask {
+        var ping = channel.allocator.buffer(capacity: 2)
+        try ping.writeMQTTPacket(.pingreq)
+        let channel = self.channel
+        return channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [ping] _ in
+            channel.writeAndFlush(ping, promise: nil)
+        }
+    }
+
+    /// The PINGRESPs received and not yet taken.
+    var pingResponseCount: Int { inbox.count(of: .pingresp) }
+
+    var isClosed: Bool { inbox.isClosed }
+
     func subscribe(_ filter: String, qos: QoS = .atMostOnce, packetID: UInt16 = 1) async throws -> [SubscribeReturnCode] {
         try await send(.subscribe(SubscribePacket(packetID: packetID, subscriptions: [.init(filter: filter, qos: qos)])))
         guard case .suback(let suback) = try await next() else { throw RawClientError.unexpected("no SUBACK") }
@@ -152,6 +169,7 @@ private final class Inbox: Sendable {
     func append(_ packet: Packet) { state.withLock { $0.packets.append(packet) } }
     func close() { state.withLock { $0.closed = true } }
     var isClosed: Bool { state.withLock { $0.closed } }
+    func count(of packet: Packet) -> Int { state.withLock { $0.packets.count { $0 == packet } } }
 
     /// Removes the first PINGRESP, and the packets before it when
     /// `takingEarlier` (returned); nil while none has arrived.
