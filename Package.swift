@@ -97,6 +97,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The readers of untrusted input under libFuzzer (Fuzz/run builds it
+        // with -sanitize=fuzzer); built plainly, it replays inputs from files.
+        .executableTarget(
+            name: "homerules-fuzz",
+            dependencies: [
+                "HomeRules", "MQTT", "MQTTBroker", "Rules",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
 
         // Shared helpers for tests: peer discovery (mosquitto, paho), temp dirs,
         // and expectations about our client that several test targets make.

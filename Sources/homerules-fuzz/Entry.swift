@@ -1,0 +1,38 @@
+import Foundation
+
+#if FUZZING
+/// libFuzzer's entry point; `FUZZ_TARGET` names the reader under test.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    FuzzEntry.target.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+enum FuzzEntry {
+    static let target: FuzzTarget = {
+        let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            fatalError("set FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return target
+    }()
+}
+#else
+/// Without the fuzzer: `homerules-fuzz TARGET FILE...` runs the target on
+/// each file, to replay a corpus or a crash found earlier.
+@main
+struct ReplayFiles {
+    static func main() throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+            FileHandle.standardError.write(Data("usage: homerules-fuzz \(names) FILE...\n".utf8))
+            exit(64)
+        }
+        for path in arguments.dropFirst() {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data.withUnsafeBytes { target.run($0) }
+        }
+    }
+}
+#endif
