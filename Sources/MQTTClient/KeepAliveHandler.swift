@@ -52,7 +52,13 @@ final class KeepAliveHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastReceived = .now()
-        pingSentAt = nil
+        if pingSentAt != nil {
+            pingSentAt = nil
+            // The check was set for the ping's timeout, which may be longer
+            // than the interval: the next ping is due at the interval.
+            timer?.cancel()
+            schedule(context: context, at: min(lastSent, lastReceived) + interval)
+        }
         if case .pingresp = unwrapInboundIn(data) { return }
         context.fireChannelRead(data)
     }
