@@ -170,7 +170,7 @@ final class HeldLoader: Sendable {
     }
 
     /// Waits until `count` loads have started, up to `timeout`.
-    func waitForLoads(_ count: Int, timeout: Duration = .seconds(20)) async -> Bool {
+    func waitForLoads(_ count: Int, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if started.withLock({ $0 }) >= count { return true }

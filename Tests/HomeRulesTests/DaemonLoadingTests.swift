@@ -79,9 +79,12 @@ struct DaemonLoadingTests {
         try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: directory.file("rules"), withIntermediateDirectories: true)
         try TestHome.devices["node.yaml"]!.write(to: directory.file("devices/node.yaml"), atomically: true, encoding: .utf8)
-        // Valid, and seconds of parsing: 40,000 rules.
+        // Valid, and seconds of parsing: 40,000 rules, in files of 4,000 (a YAML document holds at most 100,000 nodes).
         let rules = (0..<40_000).map { "- id: r\($0)\n  when: { sensor: node.temperature, above: \($0 % 50) }\n  then:\n    - { set: node.led, to: on }\n" }
-        try rules.joined().write(to: directory.file("rules/many.yaml"), atomically: true, encoding: .utf8)
+        for file in 0..<10 {
+            try rules[(file * 4_000)..<((file + 1) * 4_000)].joined()
+                .write(to: directory.file("rules/many-\(file).yaml"), atomically: true, encoding: .utf8)
+        }
         try "listeners:\n  - { port: 0 }\n".write(to: directory.file("homerules.yaml"), atomically: true, encoding: .utf8)
         let serve = try BackgroundProcess(
             "/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --config homerules.yaml", directory.path, HomeRulesBinary.path])

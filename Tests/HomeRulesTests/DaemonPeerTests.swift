@@ -51,7 +51,7 @@ struct DaemonPeerTests {
             defer { device.stop() }
 
             // The sketch sends 25 then 29.5; the rule answers with the LED command, which it echoes.
-            #expect(await device.waitForOutput(timeout: 15) { $0.contains("command on") })
+            #expect(await device.waitForOutput(timeout: 30) { $0.contains("command on") })
             let events = try await harness.waitForEvents { events in
                 events.contains { $0.kind == .message && $0.topic == "home/node/led" && $0.payload == "on" }
             }

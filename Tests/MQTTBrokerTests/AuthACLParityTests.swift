@@ -112,7 +112,7 @@ struct AuthACLParityTests {
 extension RawClient {
     /// The PUBLISH packets received before the first packet that `isEnd`
     /// accepts (a PUBLISH or not); fails when none comes within 10 s.
-    func publishes(until isEnd: (Packet) -> Bool, timeout: Duration = .seconds(10)) async throws -> [PublishPacket] {
+    func publishes(until isEnd: (Packet) -> Bool, timeout: Duration = .seconds(30)) async throws -> [PublishPacket] {
         let deadline = ContinuousClock.now + timeout
         var publishes = [PublishPacket]()
         while ContinuousClock.now < deadline {

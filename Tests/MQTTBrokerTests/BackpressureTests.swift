@@ -10,7 +10,7 @@ import Testing
 @Suite("Backpressure: publishers wait for a subscriber that is behind")
 struct BackpressureTests {
     /// Waits (bounded) until the broker's status satisfies `condition`.
-    private func waitForStatus(_ broker: MQTTBroker, timeout: Duration = .seconds(15), _ condition: (BrokerStatus) -> Bool) async throws -> Bool {
+    private func waitForStatus(_ broker: MQTTBroker, timeout: Duration = .seconds(30), _ condition: (BrokerStatus) -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(try await broker.status()) { return true }
@@ -27,7 +27,7 @@ struct BackpressureTests {
     private func receiveAndAcknowledge(_ client: RawClient, count: Int) async throws -> [String] {
         var payloads: [String] = []
         while payloads.count < count {
-            guard case .publish(let message) = try await client.next(timeout: .seconds(15)) else { continue }
+            guard case .publish(let message) = try await client.next(timeout: .seconds(30)) else { continue }
             payloads.append(message.payloadText)
             try await client.send(.puback(AckPacket(packetID: message.packetID)))
         }
@@ -65,12 +65,12 @@ struct BackpressureTests {
     func aStuckSubscriberStallsNobodyForLong() async throws {
         try await withBroker({
             $0.maximumQueuedMessages = 100
-            $0.slowConsumerTimeout = .seconds(1)
+            $0.slowConsumerTimeout = .seconds(6)
         }) { broker, port in
             let (stuck, _) = try await RawClient.connected(to: port, clientID: "stuck")
             _ = try await stuck.subscribe("fan/in", qos: .atLeastOnce)
-            // Keepalive 1 s: the hold (about 1 s) must not be held against it.
-            let (publisher, _) = try await RawClient.connected(to: port, clientID: "sensor", keepAlive: 1)
+            // Keepalive 3 s allows 4.5 s of silence: the hold (6 s) must not be held against it.
+            let (publisher, _) = try await RawClient.connected(to: port, clientID: "sensor", keepAlive: 3)
             for index in 0..<300 { try await publisher.send(publish(index)) }
             #expect(try await waitForStatus(broker) { $0.slowConsumers == 1 })
             // Released: all 300 acknowledged, then a ping answered.
@@ -85,7 +85,8 @@ struct BackpressureTests {
 
     @Test("the daemon's subscription behind holds back only the clients that feed it")
     func anInProcessSubscriberBehindHoldsBackItsFeeders() async throws {
-        try await withBroker { broker, port in
+        // No slow consumer during the test, however slow the machine: the hold must last until released.
+        try await withBroker({ $0.slowConsumerTimeout = .seconds(300) }) { broker, port in
             let received = MessageLog()
             let daemon = try await broker.subscribe([.init(filter: "home/#", qos: .atLeastOnce)]) { received.append($0) }
             let (dashboard, _) = try await RawClient.connected(to: port, clientID: "dashboard")
@@ -105,7 +106,7 @@ struct BackpressureTests {
             #expect(try await dashboard.nextPublish().payloadText == "dry")
 
             daemon.setBehind(false)
-            #expect(await received.waitForCount(200, timeout: .seconds(15)))
+            #expect(await received.waitForCount(200, timeout: .seconds(30)))
             #expect(received.messages.map(\.payloadString) == (1...200).map(String.init))
             await daemon.cancel()
         }

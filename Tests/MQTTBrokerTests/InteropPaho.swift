@@ -46,12 +46,12 @@ final class InteropPaho: Sendable {
     var messages: [String] { events("MESSAGE") }
 
     /// Waits until `condition` holds on the events printed so far.
-    func waitFor(_ timeout: Duration = .seconds(20), _ condition: ([String]) -> Bool) async -> Bool {
+    func waitFor(_ timeout: Duration = .seconds(30), _ condition: ([String]) -> Bool) async -> Bool {
         await interopWait(timeout) { condition(events) }
     }
 
     /// Waits until an event of `kind` has been printed.
-    func waitFor(_ kind: String, timeout: Duration = .seconds(20)) async -> Bool {
+    func waitFor(_ kind: String, timeout: Duration = .seconds(30)) async -> Bool {
         await waitFor(timeout) { events in events.contains { $0 == kind || $0.hasPrefix(kind + " ") } }
     }
 

@@ -31,13 +31,13 @@ struct InteropBroker {
 
     /// Waits until the broker holds at least `count` subscriptions: a peer
     /// that subscribed is then sure to get what is published next.
-    func waitForSubscriptions(_ count: Int, timeout: Duration = .seconds(15)) async throws {
+    func waitForSubscriptions(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let reached = try await interopWait(timeout) { try await broker.status().subscriptions >= count }
         try #require(reached, "the broker did not reach \(count) subscription(s)")
     }
 
     /// Waits until exactly `count` clients are connected.
-    func waitForConnectedClients(_ count: Int, timeout: Duration = .seconds(15)) async throws {
+    func waitForConnectedClients(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let reached = try await interopWait(timeout) { try await broker.status().clientsConnected == count }
         let now = try await broker.status().clientsConnected
         try #require(reached, "expected \(count) connected client(s), the broker has \(now)")
@@ -87,7 +87,7 @@ struct InteropFailure: Error, CustomStringConvertible {
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns
 /// whether it held. Sleeps rather than blocks, so other tests keep running.
-func interopWait(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func interopWait(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
@@ -103,7 +103,7 @@ extension BackgroundProcess {
     }
 
     /// Waits for the process to exit by itself; nil if it is still running.
-    func interopExit(within timeout: Duration = .seconds(20)) async -> Int32? {
+    func interopExit(within timeout: Duration = .seconds(30)) async -> Int32? {
         let exited = await interopWait(timeout) { !process.isRunning }
         guard exited else { return nil }
         process.waitUntilExit()
@@ -111,7 +111,7 @@ extension BackgroundProcess {
     }
 
     /// Waits until the output holds `count` lines.
-    func interopWaitForLines(_ count: Int, timeout: Duration = .seconds(20)) async -> Bool {
+    func interopWaitForLines(_ count: Int, timeout: Duration = .seconds(30)) async -> Bool {
         await interopWait(timeout) { interopLines.count >= count }
     }
 }

@@ -113,7 +113,7 @@ struct LimitTests {
                 try await publisher.send(.publish(PublishPacket(topic: "flood", payload: payload)))
             }
             try await publisher.send(.pingreq)
-            #expect(try await publisher.next(timeout: .seconds(10)) == .pingresp)
+            #expect(try await publisher.next(timeout: .seconds(30)) == .pingresp)
             let status = try await broker.status()
             #expect(status.droppedMessages > 0)
             #expect(status.clientsConnected == 2)
@@ -154,14 +154,14 @@ struct LimitTests {
                 var payload = ByteBuffer(repeating: 0x42, count: 600 * 1024)
                 payload.setString("\(index)", at: 0)
                 try await publisher.send(.publish(PublishPacket(topic: "big", payload: payload, qos: .atLeastOnce, packetID: UInt16(index + 1))))
-                #expect(try await publisher.next(timeout: .seconds(10)) == .puback(AckPacket(packetID: UInt16(index + 1))))
+                #expect(try await publisher.next(timeout: .seconds(30)) == .puback(AckPacket(packetID: UInt16(index + 1))))
             }
             #expect(try await broker.status().droppedMessages == 7)
 
             try await slow.startReading()
             var received: [String] = []
             while true {
-                let packet = try await slow.next(timeout: .seconds(10))
+                let packet = try await slow.next(timeout: .seconds(30))
                 guard case .publish(let message) = packet else { continue }  // CONNACK, SUBACK
                 received.append(String(message.payloadText.prefix(1)))
                 try await slow.send(.puback(AckPacket(packetID: message.packetID)))

@@ -9,7 +9,7 @@ final class MessageLog: Sendable {
 
     var messages: [MQTTMessage] { storage.withLock { $0 } }
 
-    func waitForCount(_ count: Int, timeout: Duration = .seconds(5)) async -> Bool {
+    func waitForCount(_ count: Int, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if messages.count >= count { return true }

@@ -14,9 +14,13 @@ final class RawClient: Sendable {
     private let inbox: Inbox
 
     /// - Parameter autoRead: false makes a consumer that never reads its socket.
-    static func connect(to port: Int, autoRead: Bool = true) async throws -> RawClient {
+    /// - Parameter group: where the connection runs; the shared singleton
+    ///   unless a test must not depend on what other tests do on it.
+    static func connect(
+        to port: Int, autoRead: Bool = true, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> RawClient {
         let inbox = Inbox()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: group)
             .channelOption(.autoRead, value: autoRead)
             .channelOption(.socketOption(.so_rcvbuf), value: autoRead ? 65_536 : 4096)
             .channelInitializer { channel in
@@ -34,9 +38,9 @@ final class RawClient: Sendable {
     /// Connects and completes CONNECT / CONNACK.
     static func connected(
         to port: Int, clientID: String, cleanSession: Bool = true, keepAlive: UInt16 = 60, will: Will? = nil,
-        version: ProtocolVersion = .v3_1_1
+        version: ProtocolVersion = .v3_1_1, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (RawClient, ConnAckPacket) {
-        let client = try await connect(to: port)
+        let client = try await connect(to: port, group: group)
         try await client.send(.connect(ConnectPacket(
             protocolVersion: version, clientID: clientID, cleanSession: cleanSession, keepAlive: keepAlive, will: will)))
         guard case .connack(let connack) = try await client.next() else { throw RawClientError.unexpected("no CONNACK") }
@@ -83,7 +87,7 @@ final class RawClient: Sendable {
 
     /// The next packet from the broker; throws when none comes in time or the
     /// connection closed.
-    func next(timeout: Duration = .seconds(5)) async throws -> Packet {
+    func next(timeout: Duration = .seconds(30)) async throws -> Packet {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             switch inbox.take() {
@@ -96,7 +100,7 @@ final class RawClient: Sendable {
     }
 
     /// The next PUBLISH, failing on anything else.
-    func nextPublish(timeout: Duration = .seconds(5)) async throws -> PublishPacket {
+    func nextPublish(timeout: Duration = .seconds(30)) async throws -> PublishPacket {
         let packet = try await next(timeout: timeout)
         guard case .publish(let publish) = packet else { throw RawClientError.unexpected("expected PUBLISH, got \(packet)") }
         return publish
@@ -105,7 +109,7 @@ final class RawClient: Sendable {
     /// Sends PINGREQ and waits for its PINGRESP, leaving every other packet
     /// to be read: once it is back, the broker has handled everything this
     /// connection sent before (and routed what that published).
-    func roundTrip(timeout: Duration = .seconds(10)) async throws {
+    func roundTrip(timeout: Duration = .seconds(30)) async throws {
         _ = try await pingThrough(timeout: timeout, takingEarlier: false)
     }
 
@@ -113,7 +117,7 @@ final class RawClient: Sendable {
     /// wait: a round trip through each connection whose packets could cause
     /// a delivery (`paths`), then one through this connection, which fails
     /// if a PUBLISH arrives before its PINGRESP.
-    func expectNothing(after paths: [RawClient] = [], timeout: Duration = .seconds(10)) async throws {
+    func expectNothing(after paths: [RawClient] = [], timeout: Duration = .seconds(30)) async throws {
         for path in paths { try await path.roundTrip(timeout: timeout) }
         let earlier = try await pingThrough(timeout: timeout, takingEarlier: true)
         if let publish = earlier.first(where: { if case .publish = $0 { true } else { false } }) {
@@ -133,7 +137,7 @@ final class RawClient: Sendable {
     }
 
     /// Waits for the broker to close the connection; false if it did not in time.
-    func waitForClose(timeout: Duration = .seconds(5)) async -> Bool {
+    func waitForClose(timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if inbox.isClosed { return true }

@@ -42,7 +42,7 @@ struct SecurityTests {
     }
 
     private func publish(port: Int, _ arguments: [String]) async throws -> ProcessResult {
-        try await run(try Peers.require("mosquitto_pub"), ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1"] + arguments, timeout: 15)
+        try await run(try Peers.require("mosquitto_pub"), ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1"] + arguments, timeout: 30)
     }
 
     @Test(.enabled(if: Peers.enabled("mosquitto_pub", "mosquitto_sub")))
@@ -153,17 +153,17 @@ struct SecurityTests {
             .init(host: "127.0.0.1", port: 0, tls: certificates.serverFiles(requireCertificate: true), security: .init(allowAnonymous: true)),
         ]) { _, ports in
             let pub = try Peers.require("mosquitto_pub")
-            let trusted = try await run(pub, certificates.mosquittoArguments(port: ports[0]) + ["-t", "t", "-m", "over TLS"], timeout: 15)
+            let trusted = try await run(pub, certificates.mosquittoArguments(port: ports[0]) + ["-t", "t", "-m", "over TLS"], timeout: 30)
             #expect(trusted.status == 0, "\(trusted.stderr)")
 
             let other = try TLSFixture(clients: [])
-            let untrusted = try await run(pub, other.mosquittoArguments(port: ports[0]) + ["-t", "t", "-m", "x"], timeout: 15)
+            let untrusted = try await run(pub, other.mosquittoArguments(port: ports[0]) + ["-t", "t", "-m", "x"], timeout: 30)
             #expect(untrusted.status != 0)
 
-            let withoutCertificate = try await run(pub, certificates.mosquittoArguments(port: ports[1]) + ["-t", "t", "-m", "x"], timeout: 15)
+            let withoutCertificate = try await run(pub, certificates.mosquittoArguments(port: ports[1]) + ["-t", "t", "-m", "x"], timeout: 30)
             #expect(withoutCertificate.status != 0)
             let withCertificate = try await run(
-                pub, certificates.mosquittoArguments(port: ports[1], client: "sensor") + ["-t", "t", "-m", "x"], timeout: 15)
+                pub, certificates.mosquittoArguments(port: ports[1], client: "sensor") + ["-t", "t", "-m", "x"], timeout: 30)
             #expect(withCertificate.status == 0, "\(withCertificate.stderr)")
         }
     }
@@ -181,12 +181,12 @@ struct SecurityTests {
         ]) { _, ports in
             let pub = try Peers.require("mosquitto_pub")
             // Retained, so that it is there to read only if the ACL let "sensor" write it.
-            let sensor = try await run(pub, certificates.mosquittoArguments(port: ports[0], client: "sensor") + ["-t", "sensors/a", "-m", "1", "-q", "1", "-r"], timeout: 15)
+            let sensor = try await run(pub, certificates.mosquittoArguments(port: ports[0], client: "sensor") + ["-t", "sensors/a", "-m", "1", "-q", "1", "-r"], timeout: 30)
             #expect(sensor.status == 0, "\(sensor.stderr)")
             let sub = try Peers.require("mosquitto_sub")
-            let readBack = try await run(sub, certificates.mosquittoArguments(port: ports[0], client: "sensor") + ["-t", "sensors/#", "-C", "1", "-W", "5"], timeout: 15)
+            let readBack = try await run(sub, certificates.mosquittoArguments(port: ports[0], client: "sensor") + ["-t", "sensors/#", "-C", "1", "-W", "5"], timeout: 30)
             #expect(readBack.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(readBack.stderr)")
-            let denied = try await run(sub, certificates.mosquittoArguments(port: ports[0], client: "intruder") + ["-t", "sensors/#", "-C", "1", "-W", "2"], timeout: 15)
+            let denied = try await run(sub, certificates.mosquittoArguments(port: ports[0], client: "intruder") + ["-t", "sensors/#", "-C", "1", "-W", "2"], timeout: 30)
             #expect(denied.stdout.isEmpty)
         }
     }

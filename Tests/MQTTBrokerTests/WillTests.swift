@@ -55,7 +55,7 @@ struct WillTests {
             _ = try await watcher.subscribe("home/#")
             let start = ContinuousClock.now
             let (device, _) = try await RawClient.connected(to: port, clientID: "node", keepAlive: 1, will: will)
-            #expect(try await watcher.nextPublish(timeout: .seconds(5)).payload.string == "offline")
+            #expect(try await watcher.nextPublish(timeout: .seconds(30)).payload.string == "offline")
             #expect(ContinuousClock.now - start >= .milliseconds(1400))
             #expect(await device.waitForClose())
         }

@@ -111,7 +111,7 @@ import Testing
         let events = EventRecorder(client)
         try await client.connect()
         try await broker.waitForPacket("PINGREQ") { $0 == .pingreq }
-        try await events.waitFor("the loss", timeout: .seconds(5)) { $0 == .disconnected(.keepAliveTimeout) }
+        try await events.waitFor("the loss", timeout: .seconds(30)) { $0 == .disconnected(.keepAliveTimeout) }
         try await broker.stop()
     }
 

@@ -20,7 +20,7 @@ import Testing
         try await client.publish(topic: "lab/one", payload: "1", qos: .atMostOnce)
         try await client.publish(topic: "lab/two", payload: "2", qos: .atLeastOnce)
         try await client.publish(topic: "lab/three", payload: "3 three", qos: .exactlyOnce)
-        #expect(await sub.waitForExit(timeout: 10) == 0)
+        #expect(await sub.waitForExit(timeout: 30) == 0)
         #expect(sub.output.split(separator: "\n") == ["lab/one 1", "lab/two 2", "lab/three 3 three"])
         await client.disconnect()
     }

@@ -30,7 +30,7 @@ public final class BackgroundProcess: Sendable {
     }
 
     /// Waits until `condition` holds on the output, up to `timeout` seconds.
-    public func waitForOutput(timeout: TimeInterval = 10, _ condition: (String) -> Bool) async -> Bool {
+    public func waitForOutput(timeout: TimeInterval = 30, _ condition: (String) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(output) { return true }
@@ -40,7 +40,7 @@ public final class BackgroundProcess: Sendable {
     }
 
     /// Waits for the process to exit by itself, up to `timeout` seconds.
-    public func waitForExit(timeout: TimeInterval = 10) async -> Int32? {
+    public func waitForExit(timeout: TimeInterval = 30) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         return process.isRunning ? nil : process.terminationStatus

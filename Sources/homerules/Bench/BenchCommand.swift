@@ -79,8 +79,10 @@ struct BenchRulesCommand: ParsableCommand {
     /// A generated home: `devices` devices, and `rules` threshold rules,
     /// two per device from the first device on (1,000 for 500 devices).
     private static func home(devices: Int, rules: Int) throws -> Home {
+        // A document every 100 entries: one YAML document holds at most 100,000 nodes.
         var deviceText = ""
         for index in 0..<devices {
+            if index % 100 == 0 { deviceText += "---\n" }
             deviceText += """
                 - id: device-\(index)
                   presence: { topic: bench/device-\(index)/status }
@@ -93,6 +95,7 @@ struct BenchRulesCommand: ParsableCommand {
         }
         var ruleText = ""
         for index in 0..<rules {
+            if index % 100 == 0 { ruleText += "---\n" }
             let device = index / 2
             let comparison = index % 2 == 0 ? "above: \(25 + index % 7)" : "below: \(20 - index % 3)"
             ruleText += """

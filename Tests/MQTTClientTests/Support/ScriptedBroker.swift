@@ -70,7 +70,7 @@ final class ScriptedBroker: Sendable {
     func waitForPacket(
         _ what: String, after skipping: Int = 0, _ matches: @escaping @Sendable (Packet) -> Bool
     ) async throws -> Packet {
-        try await waitUntil("the broker to receive \(what) (has \(received))", timeout: .seconds(10)) {
+        try await waitUntil("the broker to receive \(what) (has \(received))", timeout: .seconds(30)) {
             self.received.dropFirst(skipping).contains(where: matches)
         }
         return received.dropFirst(skipping).first(where: matches)!

@@ -13,7 +13,7 @@ struct TimedOut: Error, CustomStringConvertible {
 
 /// Polls `condition` every 10 ms until it holds, for at most `timeout`.
 func waitUntil(
-    _ what: @autoclosure () -> String, timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+    _ what: @autoclosure () -> String, timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
@@ -27,7 +27,7 @@ func waitUntil(
 
 /// The value of `task`, which is cancelled if it takes longer than `timeout`.
 func finished<Value: Sendable>(
-    _ task: Task<Value, any Error>, _ what: String, within timeout: Duration = .seconds(10)
+    _ task: Task<Value, any Error>, _ what: String, within timeout: Duration = .seconds(30)
 ) async throws -> Value {
     let timedOut = NIOLockedValueBox(false)
     let timer = Task {
@@ -65,7 +65,7 @@ final class MessageCollector: Sendable {
 
     /// Waits until at least `count` messages arrived, then returns them all.
     @discardableResult
-    func waitFor(count: Int, timeout: Duration = .seconds(10)) async throws -> [MQTTMessage] {
+    func waitFor(count: Int, timeout: Duration = .seconds(30)) async throws -> [MQTTMessage] {
         try await waitUntil("\(count) messages (have \(messages.count))", timeout: timeout) { self.messages.count >= count }
         return messages
     }
@@ -99,7 +99,7 @@ final class EventRecorder: Sendable {
     /// Waits for an event that `matches`, after `skipping` earlier events.
     @discardableResult
     func waitFor(
-        _ what: String, after skipping: Int = 0, timeout: Duration = .seconds(10),
+        _ what: String, after skipping: Int = 0, timeout: Duration = .seconds(30),
         _ matches: @escaping @Sendable (MQTTClient.ConnectionEvent) -> Bool
     ) async throws -> MQTTClient.ConnectionEvent {
         try await waitUntil("event \(what) (have \(events))", timeout: timeout) {
@@ -133,7 +133,7 @@ extension MosquittoBroker {
     }
 
     /// Waits until the broker's verbose log shows `text`.
-    func waitForLog(count: Int = 1, _ text: String, timeout: TimeInterval = 10) async throws {
+    func waitForLog(count: Int = 1, _ text: String, timeout: TimeInterval = 30) async throws {
         guard await process.waitForOutput(timeout: timeout, { $0.components(separatedBy: text).count > count }) else {
             throw TimedOut(what: "mosquitto to log \"\(text)\" \(count) time(s)")
         }
