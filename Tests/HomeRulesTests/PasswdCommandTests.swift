@@ -184,7 +184,10 @@ struct PasswdCommandTests {
 
         let theirs = try await asAnotherUser(try Peers.require("mosquitto_passwd"), ["-b", path, "ann", "5678"])
         #expect(theirs.status != 0, "mosquitto_passwd wrote a read-only file")
-        let ours = try await asAnotherUser(HomeRulesBinary.path, ["passwd", "-b", path, "ann", "5678"])
+        // A copy of the binary in the open folder: the build folder may be closed to other users (under /root).
+        let binary = directory.file("homerules").path
+        try FileManager.default.copyItem(atPath: HomeRulesBinary.path, toPath: binary)
+        let ours = try await asAnotherUser(binary, ["passwd", "-b", path, "ann", "5678"])
         #expect(ours.status == 1)
         #expect(ours.stderr == "\(path): error: cannot write the file: Permission denied\n")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
