@@ -164,7 +164,8 @@ extension Engine {
         }
         let firstNote = "a first value after unknown or offline is not a change (see fire_on_first_value)"
 
-        if case .waiting(let waiting) = phase(of: ref, topic: observation.topic), waiting.overdue {
+        let current = phase(of: ref, topic: observation.topic)
+        if case .waiting(let waiting) = current, waiting.overdue {
             return decideOverdue(ref, waiting, observation, at: now, &effects)
         }
         guard trigger.isLevel else {
@@ -177,7 +178,7 @@ extension Engine {
             return fire(ref, reason: reason, context: observation.context, origin: observation.origin, at: now, &effects)
         }
 
-        switch (phase(of: ref, topic: observation.topic), observation.holds) {
+        switch (current, observation.holds) {
         case (.holding, true):
             trace(.skipped, "\(reason); it fires on the crossing only")
         case (.waiting(let waiting), true):
