@@ -134,23 +134,24 @@ public final class Daemon: Service {
         var state = state
         await withGracefulShutdownHandler {
             for await input in inputs {
-                let now = Date()
+                let time = EngineTime.now()
+                let now = time.wall
                 switch input {
                 case .message(let message):
-                    await state.runner?.handle(message, at: now)
+                    await state.runner?.handle(message, at: time)
                     if gate.left() { bus.pauseInput(false) }
                 case .tick:
                     ticker.fired()
-                    await state.runner?.tick(at: now)
+                    await state.runner?.tick(at: time)
                 case .reload(let reason):
                     await reloadSecurityIfAsked(reason, runner: state.runner, at: now)
                     state.loads.request(reason)
                 case .loaded(let outcome):
                     state.loads.finished()
                     if let runner = state.runner {
-                        await adopt(outcome, into: runner, at: now)
+                        await adopt(outcome, into: runner, at: time)
                     } else {
-                        let runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, at: now)
+                        let runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, at: time)
                         for event in state.startEvents { await runner.record(event) }
                         state.runner = runner
                     }
@@ -161,19 +162,19 @@ public final class Daemon: Service {
                     if let dropped = gate.takeUnrecordedDrops() {
                         await runner.record(Event(time: now, kind: .error, detail: "input queue full: \(dropped) message(s) dropped"))
                     }
-                    await runner.saveSnapshot(at: now)
+                    await runner.saveSnapshot(at: time)
                     if now.timeIntervalSince(state.lastPurge) >= 3600 {
                         await writer.update(.purge(before: now.addingTimeInterval(-configuration.retention.timeInterval)))
                         state.lastPurge = now
                     }
                 }
-                ticker.schedule(at: state.runner?.engine.nextDeadline)
+                ticker.schedule(at: state.runner?.engine.nextDeadline(from: time))
             }
         } onGracefulShutdown: {
             continuation.finish()
         }
         ticker.cancel()
-        await state.runner?.saveSnapshot(at: Date())
+        await state.runner?.saveSnapshot(at: .now())
         // Stopped before the first load was done: what happened at the start is still logged.
         if state.runner == nil {
             for event in state.startEvents { await writer.record(event) }
@@ -186,13 +187,14 @@ public final class Daemon: Service {
     /// the files are broken or their topics cannot be subscribed to) and the
     /// state saved by the last run, and the daemon announces itself.
     private nonisolated(nonsending) func begin(
-        with outcome: HomeLoads.Outcome, snapshot: EngineSnapshot, writer: EventWriter, at now: Date
+        with outcome: HomeLoads.Outcome, snapshot: EngineSnapshot, writer: EventWriter, at now: EngineTime
     ) async -> RulesRunner {
         let accepted = await subscribe(to: outcome)
         let runner = RulesRunner(
             home: (try? accepted.get()) ?? .empty, snapshot: snapshot, now: now, timeZone: configuration.timeZone,
-            writer: writer, bus: bus, logger: logger)
+            policy: configuration.restartPolicy, writer: writer, bus: bus, logger: logger)
         await record(accepted, reason: outcome.reason, runner: runner)
+        await runner.saveSnapshot(at: now)
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
         logger.info("serving \(runner.home.summary); logging to \(configuration.databasePath)")
         return runner
@@ -200,7 +202,7 @@ public final class Daemon: Service {
 
     /// A reload: the new home is adopted only once the bus is subscribed to
     /// its topics, so that a failure at any step leaves the rules in force.
-    private nonisolated(nonsending) func adopt(_ outcome: HomeLoads.Outcome, into runner: RulesRunner, at now: Date) async {
+    private nonisolated(nonsending) func adopt(_ outcome: HomeLoads.Outcome, into runner: RulesRunner, at now: EngineTime) async {
         let accepted = await subscribe(to: outcome)
         if case .success(let home) = accepted { runner.reload(with: home, at: now) }
         await record(accepted, reason: outcome.reason, runner: runner)

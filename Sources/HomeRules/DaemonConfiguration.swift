@@ -26,6 +26,9 @@ public struct DaemonConfiguration: Sendable {
     public var snapshotInterval: Duration
     /// The zone of time triggers and time conditions.
     public var timeZone: TimeZone
+    /// After a restart: the grace period of restored presence, and how late
+    /// a `delay` may end and still run the rest of its actions.
+    public var restartPolicy: RestartPolicy
     /// Reads the home from the two directories, on a thread of its own;
     /// tests replace it to make a load take as long as they like.
     @_spi(Testing) public var loadHome: @Sendable (_ devices: URL, _ rules: URL) -> Result<Home, DiagnosticList> = {
@@ -40,7 +43,8 @@ public struct DaemonConfiguration: Sendable {
         retention: Duration = .seconds(30 * 86_400),
         reloadCheckInterval: Duration? = .seconds(1),
         snapshotInterval: Duration = .seconds(5),
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .current,
+        restartPolicy: RestartPolicy = RestartPolicy()
     ) {
         self.broker = broker
         self.devicesDirectory = devicesDirectory
@@ -50,6 +54,7 @@ public struct DaemonConfiguration: Sendable {
         self.reloadCheckInterval = reloadCheckInterval
         self.snapshotInterval = snapshotInterval
         self.timeZone = timeZone
+        self.restartPolicy = restartPolicy
     }
 
     /// The daemon's own presence topic, `online` / `offline`, retained.

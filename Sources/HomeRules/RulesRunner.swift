@@ -19,11 +19,16 @@ final class RulesRunner {
     /// Whether the engine changed since its state was last saved.
     private var unsaved = false
 
-    static let snapshotKey = "engine"
+    static let snapshotKey = EngineSnapshot.storageKey
 
-    init(home: Home, snapshot: EngineSnapshot, now: Date, timeZone: TimeZone, writer: EventWriter, bus: any MessageBus, logger: Logger) {
+    init(
+        home: Home, snapshot: EngineSnapshot, now: EngineTime, timeZone: TimeZone, policy: RestartPolicy, writer: EventWriter,
+        bus: any MessageBus, logger: Logger
+    ) {
         self.home = home
-        self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone)
+        self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone, policy: policy)
+        // Saved at once: `homerules devices` reads which presence is provisional from it.
+        unsaved = true
         self.directory = TopicDirectory(home: home)
         self.writer = writer
         self.bus = bus
@@ -31,12 +36,13 @@ final class RulesRunner {
     }
 
     /// A message from the bus.
-    nonisolated(nonsending) func handle(_ message: MQTTMessage, at now: Date) async {
+    nonisolated(nonsending) func handle(_ message: MQTTMessage, at time: EngineTime) async {
+        let now = time.wall
         let id = writer.reserveID()
         let payload = Array(message.payload.readableBytesView)
         let outputs = engine.handle(
             .message(IncomingMessage(topic: message.topic, payload: payload, retained: message.retain)),
-            id: InputID(id), at: now)
+            id: InputID(id), at: time)
         act(on: outputs)
         let owner = directory.owner(of: message.topic)
         let ignored = outputs.lazy.compactMap { output -> String? in
@@ -50,10 +56,10 @@ final class RulesRunner {
     }
 
     /// The clock reached `engine.nextDeadline` (or later).
-    nonisolated(nonsending) func tick(at now: Date) async {
+    nonisolated(nonsending) func tick(at now: EngineTime) async {
         let outputs = engine.handle(.tick, id: 0, at: now)
         act(on: outputs)
-        await apply(outputs, at: now)
+        await apply(outputs, at: now.wall)
     }
 
     /// Publishes the engine's commands at once; logging them comes after, off
@@ -73,7 +79,7 @@ final class RulesRunner {
     }
 
     /// Adopts a reloaded home, keeping what the engine knows.
-    func reload(with newHome: Home, at now: Date) {
+    func reload(with newHome: Home, at now: EngineTime) {
         home = newHome
         engine = engine.reloaded(with: newHome, now: now)
         directory = TopicDirectory(home: newHome)
@@ -81,11 +87,11 @@ final class RulesRunner {
     }
 
     /// Saves the engine's state for a restart, when it changed.
-    nonisolated(nonsending) func saveSnapshot(at now: Date) async {
+    nonisolated(nonsending) func saveSnapshot(at now: EngineTime) async {
         guard unsaved else { return }
         do {
-            let data = try JSONEncoder().encode(engine.snapshot)
-            await writer.update(.state(key: Self.snapshotKey, value: data, at: now))
+            let data = try JSONEncoder().encode(engine.snapshot(at: now))
+            await writer.update(.state(key: Self.snapshotKey, value: data, at: now.wall))
             unsaved = false
         } catch {
             logger.error("could not save the rules engine's state: \(error)")

@@ -21,6 +21,8 @@ import Yams
 /// password_file: passwords    # per_listener_settings: true a listener
 /// acl_file: acl               # may set these keys itself
 /// max_connections: 10000
+/// presence_grace_period: 90s  # after a restart; default 1.5 x a device's keepalive, or 60s
+/// overdue_delay_limit: 5m     # a delay that ended longer ago while down is skipped
 /// # or, to use an existing broker instead of the embedded one:
 /// # broker: mqtt://192.168.1.10:1883
 /// # username: homerules
@@ -56,13 +58,17 @@ public struct ServeSettings: Sendable, Equatable {
     public var slowConsumerTimeout: Int?
     /// `persistent_client_expiration`, as Mosquitto writes it (`14d`).
     public var persistentClientExpiration: TimeAmount?
+    /// `presence_grace_period`: how long restored presence waits for its device.
+    public var presenceGracePeriod: Duration?
+    /// `overdue_delay_limit`: how late a `delay` may end and still run on.
+    public var overdueDelayLimit: Duration?
 
     public init() {}
 
     static let keys = [
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_queued_bytes",
-        "slow_consumer_timeout", "persistent_client_expiration",
+        "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
         "per_listener_settings", "allow_anonymous", "password_file", "acl_file",
         "bridge_cafile", "bridge_certfile", "bridge_keyfile",
     ]
@@ -134,10 +140,43 @@ public struct ServeSettings: Sendable, Equatable {
                 return
             }
             persistentClientExpiration = expiration
+        case "presence_grace_period", "overdue_delay_limit":
+            guard let text = reader.text(node, for: key) else { return }
+            switch Self.restartDuration(text, for: key) {
+            case .success(let duration):
+                if key == "presence_grace_period" { presenceGracePeriod = duration } else { overdueDelayLimit = duration }
+            case .failure(let problem):
+                reader.error(problem.message, at: node)
+            }
         case "slow_consumer_timeout":
             slowConsumerTimeout = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.slowConsumerTimeoutSeconds)
         default: break
         }
+    }
+
+    /// The bounds of `presence_grace_period`: at least a second (a device
+    /// cannot answer sooner), at most a day.
+    public static let presenceGracePeriodBounds: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+    /// The bounds of `overdue_delay_limit`: 0 skips every overdue delay.
+    public static let overdueDelayLimitBounds: ClosedRange<Duration> = .zero ... .seconds(7 * 86_400)
+
+    /// Why a restart setting is refused.
+    public struct SettingProblem: Error, Sendable {
+        public var message: String
+    }
+
+    /// `presence_grace_period` or `overdue_delay_limit` (or their flags): a
+    /// duration such as `90s` or `5m` within its bounds.
+    public static func restartDuration(_ text: String, for key: String) -> Result<Duration, SettingProblem> {
+        let bounds = key.contains("grace") ? presenceGracePeriodBounds : overdueDelayLimitBounds
+        let range = "from \(Int(bounds.lowerBound.timeInterval)) s to \(Int(bounds.upperBound.timeInterval)) s"
+        guard let duration = DurationSyntax.parse(text) else {
+            return .failure(SettingProblem(message: "invalid \(key) '\(text)': \(DurationSyntax.help), \(range)"))
+        }
+        guard bounds.contains(duration) else {
+            return .failure(SettingProblem(message: "\(key) must be \(range), not \(text)"))
+        }
+        return .success(duration)
     }
 
     static func resolve(_ path: String, against base: URL) -> String {

@@ -11,6 +11,8 @@ struct DeviceReport: Equatable {
         var value: String?
         var unit: String?
         var updatedAt: Date?
+        /// Restored after the daemon's restart, not read since: `updatedAt` is its age.
+        var restored = false
     }
 
     struct ActuatorReport: Equatable {
@@ -18,6 +20,8 @@ struct DeviceReport: Equatable {
         /// `on` or `off`; nil when never reported.
         var state: String?
         var updatedAt: Date?
+        /// Restored after the daemon's restart, not reported since.
+        var restored = false
     }
 
     /// The state of a device that the log has never heard of.
@@ -30,6 +34,9 @@ struct DeviceReport: Equatable {
     var presence: String
     var presenceSince: Date?
     var lastSeen: Date?
+    /// Restored after the daemon's restart and not confirmed since: the
+    /// device goes offline unless it is heard from within its grace period.
+    var provisional = false
     var sensors: [SensorReport]
     var actuators: [ActuatorReport]
 
@@ -66,6 +73,30 @@ struct DeviceReport: Equatable {
             })
     }
 
+    /// Marks what the daemon's saved engine state says is restored and not
+    /// confirmed. The log's tables are written at once and the engine's
+    /// state every few seconds, so a flag counts only while the log still
+    /// shows the same presence, or the same value of the same moment.
+    static func marking(_ reports: [DeviceReport], with engine: EngineSnapshot?) -> [DeviceReport] {
+        guard let engine else { return reports }
+        let statuses = Dictionary(engine.devices.map { ($0.id, $0) }) { first, _ in first }
+        func same(_ a: Date?, _ b: Date) -> Bool { a.map { abs($0.timeIntervalSince(b)) < 0.0015 } ?? false }
+        return reports.map { report in
+            guard let status = statuses[report.id] else { return report }
+            var report = report
+            report.provisional = status.provisional && status.presence.rawValue == report.presence
+            for index in report.sensors.indices {
+                guard let saved = status.sensors[report.sensors[index].name], saved.restored else { continue }
+                report.sensors[index].restored = same(report.sensors[index].updatedAt, saved.updatedAt)
+            }
+            for index in report.actuators.indices {
+                guard let saved = status.actuators[report.actuators[index].name], saved.restored else { continue }
+                report.actuators[index].restored = same(report.actuators[index].updatedAt, saved.updatedAt)
+            }
+            return report
+        }
+    }
+
     private static func merged(defined: [String], recorded: Dictionary<String, EntityStateRecord>.Keys) -> [String] {
         defined + recorded.filter { !defined.contains($0) }.sorted()
     }
@@ -78,7 +109,7 @@ struct DeviceReport: Equatable {
 /// as in the event JSON.
 extension DeviceReport: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case id, name, room, presence, presenceSince, lastSeen, sensors, actuators
+        case id, name, room, presence, presenceSince, lastSeen, provisional, sensors, actuators
     }
 
     func encode(to encoder: Encoder) throws {
@@ -89,6 +120,7 @@ extension DeviceReport: Encodable {
         try container.encode(presence, forKey: .presence)
         try container.encode(presenceSince.map(JSONTime.text), forKey: .presenceSince)
         try container.encode(lastSeen.map(JSONTime.text), forKey: .lastSeen)
+        try container.encode(provisional, forKey: .provisional)
         try container.encode(sensors, forKey: .sensors)
         try container.encode(actuators, forKey: .actuators)
     }
@@ -104,7 +136,7 @@ extension DeviceReport: Encodable {
 }
 
 extension DeviceReport.SensorReport: Encodable {
-    private enum CodingKeys: String, CodingKey { case name, value, unit, updatedAt }
+    private enum CodingKeys: String, CodingKey { case name, value, unit, updatedAt, restored }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -112,17 +144,19 @@ extension DeviceReport.SensorReport: Encodable {
         try container.encode(value, forKey: .value)
         try container.encode(unit, forKey: .unit)
         try container.encode(updatedAt.map(JSONTime.text), forKey: .updatedAt)
+        try container.encode(restored, forKey: .restored)
     }
 }
 
 extension DeviceReport.ActuatorReport: Encodable {
-    private enum CodingKeys: String, CodingKey { case name, state, updatedAt }
+    private enum CodingKeys: String, CodingKey { case name, state, updatedAt, restored }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encode(state, forKey: .state)
         try container.encode(updatedAt.map(JSONTime.text), forKey: .updatedAt)
+        try container.encode(restored, forKey: .restored)
     }
 }
 

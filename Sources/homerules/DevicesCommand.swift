@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import Rules
 
 /// `homerules devices`: every device, its presence, last message, sensor
 /// values and actuator states, from the event log.
@@ -11,7 +12,8 @@ struct DevicesCommand: ParsableCommand {
         discussion: """
             Reads the event log that `homerules serve` writes (read-only, so it works while the daemon runs). \
             Names and units come from the device files; devices that are defined but were never heard of are \
-            listed as unknown.
+            listed as unknown. After the daemon restarted, presence and values it restored from before are marked \
+            as such, with their age, until the device confirms them.
             """
     )
 
@@ -23,8 +25,13 @@ struct DevicesCommand: ParsableCommand {
 
     func run() throws {
         let home = try devices.loadDevices()
-        let snapshots = try database.read { try $0.devices() }
-        let reports = DeviceReport.reports(snapshots: snapshots, home: home)
+        let (snapshots, engine) = try database.read { database in
+            // The engine's saved state only marks what is restored: a log without it is still read.
+            let engine = try? database.stateValue(forKey: EngineSnapshot.storageKey)
+                .flatMap { try JSONDecoder().decode(EngineSnapshot.self, from: $0) }
+            return (try database.devices(), engine)
+        }
+        let reports = DeviceReport.marking(DeviceReport.reports(snapshots: snapshots, home: home), with: engine)
         if json {
             print(DeviceReport.json(reports))
         } else if reports.isEmpty {
@@ -40,9 +47,9 @@ struct DevicesCommand: ParsableCommand {
         for report in reports {
             let sensors = report.sensors.map { sensor in
                 let value = sensor.value.map { value in sensor.unit.map { "\(value) \($0)" } ?? value }
-                return "\(sensor.name) \(value ?? "–")"
+                return "\(sensor.name) \(value ?? "–")\(restored(sensor.restored, sensor.updatedAt, time: time))"
             }
-            let actuators = report.actuators.map { "\($0.name) \($0.state ?? "–")" }
+            let actuators = report.actuators.map { "\($0.name) \($0.state ?? "–")\(restored($0.restored, $0.updatedAt, time: time))" }
             table.rows.append(
                 [report.id] + (showsNames ? [report.name ?? "–"] : []) + [
                     presence(of: report, time: time),
@@ -57,8 +64,18 @@ struct DevicesCommand: ParsableCommand {
     /// `online for 3 h`, `offline since 21:04`: how long a device has been
     /// up, and since when it has been down.
     static func presence(of report: DeviceReport, time: TimeText) -> String {
+        if report.provisional {
+            let heard = (report.lastSeen ?? report.presenceSince).map { ", last heard \(time.ago($0))" } ?? ""
+            return "\(report.presence)? (restored, unconfirmed\(heard))"
+        }
         guard let since = report.presenceSince else { return report.presence }
         if report.presence == "online" { return "online for \(time.elapsed(since: since))" }
         return "\(report.presence) since \(time.shortMoment(since))"
+    }
+
+    /// ` (restored, 2 h old)` after a value restored from before a restart.
+    static func restored(_ restored: Bool, _ updatedAt: Date?, time: TimeText) -> String {
+        guard restored else { return "" }
+        return updatedAt.map { " (restored, \(time.elapsed(since: $0)) old)" } ?? " (restored)"
     }
 }

@@ -4,6 +4,7 @@ import HomeRules
 import Logging
 import MQTTBroker
 import MQTTClient
+import Rules
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -77,6 +78,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: Logger.Level?
 
+    @Option(name: .customLong("presence-grace-period"), help: ArgumentHelp("After a restart, a device whose restored presence is not confirmed within this long goes offline, like 90s (presence_grace_period; default 1.5 times its keepalive, or 60s).", valueName: "duration"))
+    var presenceGracePeriod: String?
+
+    @Option(name: .customLong("overdue-delay-limit"), help: ArgumentHelp("After a restart, a delay that ended longer ago than this while the daemon was down is skipped with the rest of its actions, like 5m (overdue_delay_limit; default 5m; 0: always).", valueName: "duration"))
+    var overdueDelayLimit: String?
+
     func validate() throws {
         for address in listen where BrokerConfiguration.Listener(parsing: address) == nil {
             throw ValidationError("--listen \(address): expected HOST:PORT or PORT")
@@ -84,6 +91,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let retainDays, retainDays <= 0 { throw ValidationError("--retain-days must be positive") }
         if let persistentClientExpiration, BrokerConfiguration.parseExpiration(persistentClientExpiration) == nil {
             throw ValidationError("--persistent-client-expiration \(persistentClientExpiration): write a number and h, d, w, m or y, like 14d")
+        }
+        for (option, key, value) in [
+            ("--presence-grace-period", "presence_grace_period", presenceGracePeriod), ("--overdue-delay-limit", "overdue_delay_limit", overdueDelayLimit),
+        ] {
+            guard let value, case .failure(let problem) = ServeSettings.restartDuration(value, for: key) else { continue }
+            throw ValidationError("\(option): \(problem.message)")
         }
         let limits: [(String, Int?, ClosedRange<Int>)] = [
             ("--max-connections", maximumConnections, BrokerConfiguration.Bounds.maximumConnections),
@@ -131,7 +144,13 @@ struct ServeCommand: AsyncParsableCommand {
             devicesDirectory: URL(fileURLWithPath: devicesDirectory ?? settings.devices ?? "devices"),
             rulesDirectory: URL(fileURLWithPath: rulesDirectory ?? settings.rules ?? "rules"),
             databasePath: databasePath ?? settings.database ?? "homerules.sqlite",
-            retention: .seconds((retainDays ?? settings.retainDays ?? 30) * 86_400))
+            retention: .seconds((retainDays ?? settings.retainDays ?? 30) * 86_400),
+            restartPolicy: RestartPolicy(
+                // Checked by `validate()` and the settings file already.
+                presenceGracePeriod: presenceGracePeriod.flatMap { try? ServeSettings.restartDuration($0, for: "presence_grace_period").get() }
+                    ?? settings.presenceGracePeriod,
+                overdueDelayLimit: overdueDelayLimit.flatMap { try? ServeSettings.restartDuration($0, for: "overdue_delay_limit").get() }
+                    ?? settings.overdueDelayLimit ?? RestartPolicy.defaultOverdueDelayLimit))
     }
 
     private func brokerChoice(_ settings: ServeSettings) throws -> DaemonConfiguration.Broker {

@@ -29,7 +29,7 @@ final class DaemonHarness: @unchecked Sendable {
     /// `waitUntilServing: false` once its broker listens.
     static func start(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
-        externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true
+        externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy()
     ) async throws -> DaemonHarness {
         let directory = try directory ?? TemporaryDirectory()
         try write(devices, into: directory.file("devices"))
@@ -38,6 +38,7 @@ final class DaemonHarness: @unchecked Sendable {
             devicesDirectory: directory.file("devices"), rulesDirectory: directory.file("rules"),
             databasePath: directory.file("homerules.sqlite").path,
             reloadCheckInterval: .milliseconds(200), snapshotInterval: .milliseconds(200))
+        configuration.restartPolicy = policy
         if let loader { configuration.loadHome = loader.load }
         if let externalPort {
             var client = MQTTClientConfiguration(host: "127.0.0.1", port: externalPort)
@@ -91,12 +92,12 @@ final class DaemonHarness: @unchecked Sendable {
     /// whether `body` returns or throws.
     static func with<Result>(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
-        externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true,
+        externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy(),
         _ body: (DaemonHarness) async throws -> Result
     ) async throws -> Result {
         let harness = try await start(
             devices: devices, rules: rules, in: directory, externalPort: externalPort, loader: loader,
-            waitUntilServing: waitUntilServing)
+            waitUntilServing: waitUntilServing, policy: policy)
         let result: Result
         do {
             result = try await body(harness)

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import Rules
 import TestSupport
 import Testing
 
@@ -39,7 +40,7 @@ struct DevicesCommandTests {
         #expect(result.status == 0)
         let devices = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(devices.map { $0["id"] as? String } == ["bedroom-sensor", "desk-plug", "garage-node", "livingroom-node"])
-        let keys: Set = ["id", "name", "room", "presence", "presenceSince", "lastSeen", "sensors", "actuators"]
+        let keys: Set = ["id", "name", "room", "presence", "presenceSince", "lastSeen", "provisional", "sensors", "actuators"]
         for device in devices { #expect(Set(device.keys) == keys) }
 
         let bedroom = devices[0]
@@ -57,13 +58,15 @@ struct DevicesCommandTests {
         let relay = try #require((deskPlug["actuators"] as? [[String: Any]])?.first)
         #expect(relay["name"] as? String == "relay")
         #expect(relay["state"] as? String == "off")
-        #expect(Set(relay.keys) == ["name", "state", "updatedAt"])
+        #expect(Set(relay.keys) == ["name", "state", "updatedAt", "restored"])
+        #expect(relay["restored"] as? Bool == false)
+        #expect(deskPlug["provisional"] as? Bool == false)
 
         let livingroom = devices[3]
         let temperature = try #require((livingroom["sensors"] as? [[String: Any]])?.first)
         #expect(temperature["value"] as? String == "29.5")
         #expect(temperature["unit"] as? String == "°C")
-        #expect(Set(temperature.keys) == ["name", "value", "unit", "updatedAt"])
+        #expect(Set(temperature.keys) == ["name", "value", "unit", "updatedAt", "restored"])
         let since = try Date((livingroom["presenceSince"] as? String) ?? "", strategy: .iso8601)
         #expect(abs(since.timeIntervalSince(home.now.addingTimeInterval(-3 * 3600))) < 0.01)
 
@@ -80,6 +83,37 @@ struct DevicesCommandTests {
         #expect(cells(lines[0]) == ["DEVICE", "PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
         #expect(lines.dropFirst().map { cells($0)[0] } == ["desk-plug", "garage-node", "livingroom-node"])
         #expect(cells(lines[3]) == ["livingroom-node", "online for 3 h", "5 min ago", "temperature 29.5", "led on"])
+    }
+
+    /// After a restart the daemon saves which presence and values it
+    /// restored and has not seen confirmed; the log's tables alone cannot tell.
+    @Test func provisionalPresenceAndRestoredValuesAreShownAsSuchWithTheirAge() async throws {
+        let directory = try TemporaryDirectory()
+        let heard = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 7200).rounded(.down))
+        let fresh = heard.addingTimeInterval(7000)
+        let engine = EngineSnapshot(devices: [DeviceStatus(
+            id: "node", presence: .online, presenceSince: heard, lastSeen: heard, provisional: true,
+            sensors: ["temperature": SensorStatus(value: .number(24), updatedAt: heard, restored: true)],
+            actuators: ["led": ActuatorStatus(state: .on, updatedAt: fresh)])])
+        try await CLILogHome.write(to: directory.file("homerules.sqlite").path) { writer in
+            await writer.update(.presence(device: "node", state: "online", since: heard))
+            await writer.update(.seen(device: "node", at: heard))
+            await writer.update(.entity(EntityStateRecord(device: "node", entity: "temperature", role: .sensor, value: "24", updatedAt: heard)))
+            await writer.update(.entity(EntityStateRecord(device: "node", entity: "led", role: .actuator, value: "on", updatedAt: fresh)))
+            await writer.update(.state(key: EngineSnapshot.storageKey, value: try JSONEncoder().encode(engine), at: fresh))
+        }
+        let table = try await CLILogHome.homerules(["devices"], in: directory.path)
+        #expect(table.status == 0)
+        #expect(table.stdout.split(separator: "\n").last.map(cells) == [
+            "node", "online? (restored, unconfirmed, last heard 2 h ago)", "2 h ago", "temperature 24 (restored, 2 h old)", "led on",
+        ])
+
+        let json = try await CLILogHome.homerules(["devices", "--json"], in: directory.path)
+        let devices = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let node = try #require(devices.first)
+        #expect(node["provisional"] as? Bool == true)
+        #expect((node["sensors"] as? [[String: Any]])?.first?["restored"] as? Bool == true)
+        #expect((node["actuators"] as? [[String: Any]])?.first?["restored"] as? Bool == false)
     }
 
     @Test func aDeviceThatWentOfflineTodayShowsTheClockTime() async throws {

@@ -29,6 +29,13 @@ struct ServeCommandTests {
         #expect(settings.maximumConnections == 50 && settings.maximumInflightMessages == 10)
     }
 
+    @Test func theRestartSettingsAreDurations() throws {
+        let settings = try ServeSettings.parse("presence_grace_period: 90s\noverdue_delay_limit: 0\n", path: "homerules.yaml").get()
+        #expect(settings.presenceGracePeriod == .seconds(90))
+        #expect(settings.overdueDelayLimit == .zero)
+        #expect(ServeSettings().presenceGracePeriod == nil)
+    }
+
     @Test func settingsErrorsNameFileLineAndColumn() {
         let yaml = "retain_days: many\nlisten: 1883\nlisteners:\n  - { port: 70000 }\nlog_level: loud\n"
         guard case .failure(let errors) = ServeSettings.parse(yaml, path: "homerules.yaml") else {
@@ -95,6 +102,9 @@ struct ServeCommandTests {
         (["--max-inflight-messages", "0"], "--max-inflight-messages must be from 1 to 65535, not 0", "max_inflight_messages: 0"),
         (["--max-packet-size", "8"], "--max-packet-size must be from 16 to 268435460, not 8", "max_packet_size: 8"),
         (["--slow-consumer-timeout=-1"], "--slow-consumer-timeout must be from 0 to 86400, not -1", "slow_consumer_timeout: -1"),
+        (["--presence-grace-period", "0s"], "presence_grace_period must be from 1 s to 86400 s, not 0s", "presence_grace_period: 0s"),
+        (["--overdue-delay-limit", "8d"], "overdue_delay_limit must be from 0 s to 604800 s, not 8d", "overdue_delay_limit: 8d"),
+        (["--overdue-delay-limit", "soon"], "invalid overdue_delay_limit 'soon'", "overdue_delay_limit: soon"),
     ])
     func limitsOutOfBoundsAreRefusedByFlagAndFile(flags: [String], flagError: String, setting: String) async throws {
         let directory = try TemporaryDirectory()

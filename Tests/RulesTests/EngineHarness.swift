@@ -6,18 +6,28 @@ let testStart = Date(timeIntervalSince1970: 1_740_988_800)
 let utc = TimeZone(identifier: "UTC")!
 
 /// Drives an engine with a test clock, the way the daemon would: messages
-/// at the current time, ticks at every deadline while time advances.
+/// at the current time, ticks at every deadline while time advances. The
+/// two clocks move together unless a test jumps the wall clock.
 struct Harness {
     var engine: Engine
-    var now = testStart
+    var clock = EngineTime(testStart)
     private var nextInput: InputID = 1
 
-    init(devices: [String] = [livingroomNode], rules: String, restoring snapshot: EngineSnapshot? = nil) throws {
+    /// The wall clock.
+    var now: Date {
+        get { clock.wall }
+        set { clock = clock.advanced(by: newValue.timeIntervalSince(clock.wall)) }
+    }
+
+    init(
+        devices: [String] = [livingroomNode], rules: String, restoring snapshot: EngineSnapshot? = nil,
+        at start: EngineTime = EngineTime(testStart), policy: RestartPolicy = RestartPolicy()
+    ) throws {
         var files: [String: String] = [:]
         for (index, text) in devices.enumerated() { files["device\(index).yaml"] = text }
         let home = try validHome(devices: files, rules: ["rules.yaml": rules])
-        engine = snapshot.map { Engine(home: home, restoring: $0, now: testStart, timeZone: utc) }
-            ?? Engine(home: home, now: testStart, timeZone: utc)
+        clock = start
+        engine = Engine(home: home, restoring: snapshot ?? EngineSnapshot(), now: start, timeZone: utc, policy: policy)
     }
 
     /// Sends a message now.
@@ -25,22 +35,36 @@ struct Harness {
     mutating func send(_ topic: String, _ text: String, retained: Bool = false) -> [Output] {
         let id = nextInput
         nextInput += 1
-        return engine.handle(.message(IncomingMessage(topic: topic, text: text, retained: retained)), id: id, at: now)
+        return engine.handle(.message(IncomingMessage(topic: topic, text: text, retained: retained)), id: id, at: clock)
     }
 
-    /// Moves the clock on, ticking at each deadline on the way.
+    /// Moves both clocks on, ticking at each deadline on the way.
     @discardableResult
     mutating func advance(_ seconds: Double) -> [Output] {
-        let target = now.addingTimeInterval(seconds)
+        let target = clock.advanced(by: seconds)
         var outputs: [Output] = []
-        while let deadline = engine.nextDeadline, deadline <= target {
-            now = max(now, deadline)
-            let id = nextInput
-            nextInput += 1
-            outputs += engine.handle(.tick, id: id, at: now)
+        while let deadline = engine.nextDeadline(from: clock), deadline <= target.monotonic {
+            if deadline > clock.monotonic { clock = EngineTime(wall: clock.wall(at: deadline), monotonic: deadline) }
+            outputs += tick()
         }
-        now = target
+        clock = target
         return outputs
+    }
+
+    /// Sets the wall clock `seconds` on (back when negative), as NTP would,
+    /// leaving the monotonic clock where it is, and ticks as the daemon does
+    /// when it notices.
+    @discardableResult
+    mutating func jumpWall(by seconds: Double) -> [Output] {
+        clock.wall = clock.wall.addingTimeInterval(seconds)
+        return tick()
+    }
+
+    /// One tick now.
+    mutating func tick() -> [Output] {
+        let id = nextInput
+        nextInput += 1
+        return engine.handle(.tick, id: id, at: clock)
     }
 
     /// Sets the livingroom temperature.

@@ -4,7 +4,7 @@ import MQTTTopics
 /// Running action lists: commands, publications, delays.
 extension Engine {
     /// Starts `run`, replacing whatever the rule was running.
-    mutating func startRun(_ run: ActionRun, ruleIndex: Int, at now: Date, _ effects: inout Effects) {
+    mutating func startRun(_ run: ActionRun, ruleIndex: Int, at now: EngineTime, _ effects: inout Effects) {
         timers.cancel(.resume(rule: ruleIndex))
         rules[ruleIndex].running = run
         continueRun(ruleIndex: ruleIndex, at: now, &effects)
@@ -12,7 +12,7 @@ extension Engine {
 
     /// Runs actions until a `delay` pauses the run or the list ends; then
     /// starts the next queued run, if any.
-    mutating func continueRun(ruleIndex: Int, at now: Date, _ effects: inout Effects) {
+    mutating func continueRun(ruleIndex: Int, at now: EngineTime, _ effects: inout Effects) {
         let rule = home.rules[ruleIndex]
         while var run = rules[ruleIndex].running {
             let actions = run.branch == .then ? rule.actions : rule.otherwise
@@ -23,11 +23,12 @@ extension Engine {
             let action = actions[run.next]
             run.next += 1
             run.resumeAt = nil
+            run.overdueBy = nil
             rules[ruleIndex].running = run
             switch action {
             case .delay(let duration):
                 guard duration > .zero else { continue }
-                let resumeAt = now.addingTimeInterval(duration.timeInterval)
+                let resumeAt = now.monotonic.advanced(by: duration.timeInterval)
                 rules[ruleIndex].running?.resumeAt = resumeAt
                 timers.schedule(.resume(rule: ruleIndex), at: resumeAt)
                 return
@@ -67,24 +68,44 @@ extension Engine {
             rule: rule, actuator: name)), origin: origin)
     }
 
-    private func publish(_ publish: PublishAction, ruleIndex: Int, run: ActionRun, at now: Date, _ effects: inout Effects) {
+    private func publish(_ publish: PublishAction, ruleIndex: Int, run: ActionRun, at now: EngineTime, _ effects: inout Effects) {
         let rule = home.rules[ruleIndex]
-        let topic = render(publish.topic, rule: rule, context: run.context, at: now)
+        let topic = render(publish.topic, rule: rule, context: run.context, at: now.wall)
         if let problem = TopicFilter.problem(name: topic) {
             effects.emit(.problem(Problem(
                 rule: rule.id, message: "rule '\(rule.id)' did not publish: topic '\(topic)' from '\(publish.topic)' is invalid: \(problem)")),
                 origin: run.origin)
             return
         }
-        let payload = render(publish.payload, rule: rule, context: run.context, at: now)
+        let payload = render(publish.payload, rule: rule, context: run.context, at: now.wall)
         effects.emit(.publish(Publication(
             topic: topic, payload: Array(payload.utf8), qos: publish.qos, retain: publish.retain, rule: rule.id, actuator: nil)),
             origin: run.origin)
     }
 
+    /// A run paused by `delay` resumes; one whose delay ended while the
+    /// daemon was down, longer ago than `overdue_delay_limit`, is dropped
+    /// with the reason, and the rule's next queued run starts.
+    mutating func resume(ruleIndex: Int, at now: EngineTime, _ effects: inout Effects) {
+        guard let run = rules[ruleIndex].running, let late = run.overdueBy, late > policy.overdueDelayLimit.timeInterval else {
+            return continueRun(ruleIndex: ruleIndex, at: now, &effects)
+        }
+        let rule = home.rules[ruleIndex]
+        let actions = run.branch == .then ? rule.actions : rule.otherwise
+        let delay = run.next > 0 ? actions[run.next - 1] : nil
+        let what = if case .delay(let duration)? = delay { "its delay of \(duration.spoken)" } else { "its delay" }
+        let branch = run.branch == .then ? "" : " of otherwise"
+        effects.trace(nil, rule: rule.id, .skipped,
+                      "\(what) ended \(Formatting.duration(seconds: late)) ago, while the daemon was down: later than "
+                      + "overdue_delay_limit (\(policy.overdueDelayLimit.spoken)), so the remaining \(actions.count - run.next) "
+                      + "action(s)\(branch) were skipped", origin: run.origin)
+        rules[ruleIndex].running = rules[ruleIndex].queue.isEmpty ? nil : rules[ruleIndex].queue.removeFirst()
+        if rules[ruleIndex].running != nil { continueRun(ruleIndex: ruleIndex, at: now, &effects) }
+    }
+
     /// Applies the actuator states that commands imply, after the step
     /// that sent them; rules watching those actuators react in turn.
-    mutating func settle(_ effects: inout Effects, at now: Date) {
+    mutating func settle(_ effects: inout Effects, at now: EngineTime) {
         var applied = 0
         while !effects.assumedStates.isEmpty {
             applied += 1

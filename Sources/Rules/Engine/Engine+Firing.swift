@@ -4,7 +4,7 @@ import Foundation
 /// conditions, mode, loop guard.
 extension Engine {
     /// A trigger fired: run `then` if everything allows it.
-    mutating func fire(_ ref: TriggerRef, reason: String, context: TriggerContext, origin: InputID, at now: Date, _ effects: inout Effects) {
+    mutating func fire(_ ref: TriggerRef, reason: String, context: TriggerContext, origin: InputID, at now: EngineTime, _ effects: inout Effects) {
         let rule = home.rules[ref.rule]
         func skip(_ why: String) {
             effects.trace(ref, rule: rule.id, .skipped, "\(reason), but \(why)", origin: origin)
@@ -12,10 +12,10 @@ extension Engine {
         if rules[ref.rule].suspended {
             return skip("the rule is suspended by the loop guard until the rules are reloaded")
         }
-        if let until = rules[ref.rule].cooldownUntil, now < until {
-            return skip("in cooldown until \(Formatting.clockTime(until, calendar: calendar))")
+        if let until = rules[ref.rule].cooldownUntil, now.monotonic < until {
+            return skip("in cooldown until \(Formatting.clockTime(now.wall(at: until), calendar: calendar))")
         }
-        if let failure = conditionFailure(rule.conditions, at: now) {
+        if let failure = conditionFailure(rule.conditions, at: now.wall) {
             return skip(failure)
         }
         let run = ActionRun(branch: .then, origin: origin, context: context)
@@ -38,14 +38,14 @@ extension Engine {
             }
         }
         guard admitRun(ruleIndex: ref.rule, at: now, origin: origin, &effects) else { return skip("the loop guard suspended it") }
-        if let cooldown = rule.cooldown { rules[ref.rule].cooldownUntil = now.addingTimeInterval(cooldown.timeInterval) }
+        if let cooldown = rule.cooldown { rules[ref.rule].cooldownUntil = now.monotonic.advanced(by: cooldown.timeInterval) }
         effects.trace(ref, rule: rule.id, .fired, restarted ? "\(reason) (restarted the running actions)" : reason, origin: origin)
         startRun(run, ruleIndex: ref.rule, at: now, &effects)
     }
 
     /// A level trigger stopped holding: run `otherwise` once no level
     /// trigger of the rule holds. `otherwise` replaces whatever runs.
-    mutating func stopped(_ ref: TriggerRef, reason: String, context: TriggerContext, origin: InputID, at now: Date, _ effects: inout Effects) {
+    mutating func stopped(_ ref: TriggerRef, reason: String, context: TriggerContext, origin: InputID, at now: EngineTime, _ effects: inout Effects) {
         let rule = home.rules[ref.rule]
         func skip(_ why: String) {
             effects.trace(ref, rule: rule.id, .skipped, why.isEmpty ? reason : "\(reason), but \(why)", origin: origin)
@@ -70,10 +70,10 @@ extension Engine {
 
     /// Counts a run for the loop guard; suspends the rule when it runs more
     /// often than the guard allows, which almost always means a loop.
-    private mutating func admitRun(ruleIndex: Int, at now: Date, origin: InputID, _ effects: inout Effects) -> Bool {
+    private mutating func admitRun(ruleIndex: Int, at now: EngineTime, origin: InputID, _ effects: inout Effects) -> Bool {
         let settings = home.rules[ruleIndex].loopGuard
-        let windowStart = now.addingTimeInterval(-settings.window.timeInterval)
-        let runs = rules[ruleIndex].recentRuns.record(now, forgettingUpTo: windowStart)
+        let windowStart = now.monotonic.advanced(by: -settings.window.timeInterval)
+        let runs = rules[ruleIndex].recentRuns.record(now.monotonic, forgettingUpTo: windowStart)
         guard runs > settings.maxRuns else { return true }
         rules[ruleIndex].suspended = true
         rules[ruleIndex].running = nil

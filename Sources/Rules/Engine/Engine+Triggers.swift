@@ -9,6 +9,10 @@ struct Observation {
     var refusal: String?
     /// A first value after unknown or offline, or a retained message.
     var isFirst: Bool
+    /// Read now (a live message, or the engine's own conclusion), not a
+    /// retained copy: only such a value decides a `for` that ran out while
+    /// the daemon was down.
+    var fresh = true
     var reason: String
     var context: TriggerContext
     var origin: InputID
@@ -35,14 +39,15 @@ extension Engine {
     // MARK: Observing
 
     mutating func observeSensor(
-        trigger ref: TriggerRef, value: SensorValue, previous: SensorValue?, topic: String, payload: String,
-        at now: Date, _ effects: inout Effects
+        trigger ref: TriggerRef, value: SensorValue, previous: SensorValue?, topic: String, payload: String, fresh: Bool,
+        at now: EngineTime, _ effects: inout Effects
     ) {
         let trigger = home.rules[ref.rule].triggers[ref.trigger]
         let context = TriggerContext(
             kind: "sensor", device: trigger.device, topic: topic, payload: payload, value: value.description,
             previous: previous?.description)
-        var observation = Observation(holds: false, isFirst: previous == nil, reason: "", context: context, origin: effects.input)
+        var observation = Observation(
+            holds: false, isFirst: previous == nil, fresh: fresh, reason: "", context: context, origin: effects.input)
         switch trigger.kind {
         case .threshold(let name, let threshold):
             guard let number = value.number else { return }
@@ -58,19 +63,21 @@ extension Engine {
     }
 
     mutating func observeActuator(
-        trigger ref: TriggerRef, state: ActuatorState, previous: ActuatorState?, topic: String?, at now: Date,
+        trigger ref: TriggerRef, state: ActuatorState, previous: ActuatorState?, topic: String?, fresh: Bool, at now: EngineTime,
         origin: InputID, _ effects: inout Effects
     ) {
         let trigger = home.rules[ref.rule].triggers[ref.trigger]
         guard case .actuatorChange(let name, let change) = trigger.kind else { return }
         let context = TriggerContext(
             kind: "actuator", device: name.device, topic: topic, payload: nil, value: state.rawValue, previous: previous?.rawValue)
-        var observation = Observation(holds: false, isFirst: previous == nil, reason: "", context: context, origin: origin)
+        var observation = Observation(holds: false, isFirst: previous == nil, fresh: fresh, reason: "", context: context, origin: origin)
         describeChange(&observation, name: name.member, value: state, previous: previous, change: change, quote: false)
         advance(ref, observation, at: now, &effects)
     }
 
-    mutating func observePresence(trigger ref: TriggerRef, device: Int, previous: PresenceState, at now: Date, _ effects: inout Effects) {
+    mutating func observePresence(
+        trigger ref: TriggerRef, device: Int, previous: PresenceState, fresh: Bool, at now: EngineTime, _ effects: inout Effects
+    ) {
         guard case .presence(let id, let goes) = home.rules[ref.rule].triggers[ref.trigger].kind else { return }
         let state = devices[device].presence
         let context = TriggerContext(
@@ -78,12 +85,12 @@ extension Engine {
             previous: previous.rawValue)
         let holds = state == goes
         let observation = Observation(
-            holds: holds, isFirst: previous == .unknown,
+            holds: holds, isFirst: previous == .unknown, fresh: fresh,
             reason: holds ? "\(id) went \(state)" : "\(id) went \(state), not \(goes)", context: context, origin: effects.input)
         advance(ref, observation, at: now, &effects)
     }
 
-    mutating func observeMessage(_ message: IncomingMessage, trigger ref: TriggerRef, at now: Date, _ effects: inout Effects) {
+    mutating func observeMessage(_ message: IncomingMessage, trigger ref: TriggerRef, at now: EngineTime, _ effects: inout Effects) {
         let trigger = home.rules[ref.rule].triggers[ref.trigger]
         guard case .mqtt(_, let payload) = trigger.kind else { return }
         let text = message.text
@@ -91,7 +98,7 @@ extension Engine {
         let shown = "'\(text.prefix(60))' on \(message.topic)"
         let context = TriggerContext(kind: "mqtt", device: nil, topic: message.topic, payload: text, value: text, previous: nil)
         let observation = Observation(
-            holds: matches, isFirst: message.retained,
+            holds: matches, isFirst: message.retained, fresh: !message.retained,
             reason: matches ? "message \(shown)" : "message \(shown) is not '\(payload ?? "")'",
             context: context, origin: effects.input, topic: trigger.isLevel ? message.topic : nil)
         advance(ref, observation, at: now, &effects)
@@ -147,7 +154,7 @@ extension Engine {
     /// into holding (after `for`), never while they keep holding; events
     /// fire each time. A first value moves the phase without firing unless
     /// the trigger says `fire_on_first_value`.
-    mutating func advance(_ ref: TriggerRef, _ observation: Observation, at now: Date, _ effects: inout Effects) {
+    mutating func advance(_ ref: TriggerRef, _ observation: Observation, at now: EngineTime, _ effects: inout Effects) {
         let rule = home.rules[ref.rule]
         let trigger = rule.triggers[ref.trigger]
         let silencedFirst = observation.isFirst && !trigger.firesOnFirstValue
@@ -157,6 +164,10 @@ extension Engine {
         }
         let firstNote = "a first value after unknown or offline is not a change (see fire_on_first_value)"
 
+        let current = phase(of: ref, topic: observation.topic)
+        if case .waiting(let waiting) = current, waiting.overdue {
+            return decideOverdue(ref, waiting, observation, at: now, &effects)
+        }
         guard trigger.isLevel else {
             guard observation.holds else { return trace(.skipped, reason) }
             guard !silencedFirst else { return trace(.skipped, "\(reason), but \(firstNote)") }
@@ -167,11 +178,11 @@ extension Engine {
             return fire(ref, reason: reason, context: observation.context, origin: observation.origin, at: now, &effects)
         }
 
-        switch (phase(of: ref, topic: observation.topic), observation.holds) {
+        switch (current, observation.holds) {
         case (.holding, true):
             trace(.skipped, "\(reason); it fires on the crossing only")
         case (.waiting(let waiting), true):
-            let held = Formatting.duration(seconds: now.timeIntervalSince(waiting.since))
+            let held = Formatting.duration(seconds: now.monotonic.seconds(since: waiting.since))
             trace(.waiting, "held \(held) of \(trigger.hold!.spoken) (\(reason))")
         case (.idle, true):
             if silencedFirst {
@@ -197,21 +208,54 @@ extension Engine {
         case (.waiting(let waiting), false):
             setPhase(.idle, of: ref, topic: observation.topic)
             timers.cancel(.hold(rule: ref.rule, trigger: ref.trigger, topic: observation.topic))
-            let held = Formatting.duration(seconds: now.timeIntervalSince(waiting.since))
+            let held = Formatting.duration(seconds: now.monotonic.seconds(since: waiting.since))
             trace(.skipped, "\(reason) after holding \(held) of \(trigger.hold!.spoken)")
         case (.idle, false):
             trace(.skipped, reason)
         }
     }
 
-    private mutating func startWaiting(_ ref: TriggerRef, _ observation: Observation, hold: Duration, at now: Date) {
-        let waiting = TriggerPhase.Waiting(since: now, origin: observation.origin, reason: observation.reason, context: observation.context)
+    /// A `for` that ran out while the daemon was down meets a value. Old
+    /// news (a retained copy) decides nothing; the first fresh value fires
+    /// the rule if the trigger still holds on it (for a change trigger: if
+    /// nothing changed), and ends the wait otherwise.
+    private mutating func decideOverdue(
+        _ ref: TriggerRef, _ waiting: TriggerPhase.Waiting, _ observation: Observation, at now: EngineTime, _ effects: inout Effects
+    ) {
+        let rule = home.rules[ref.rule], trigger = rule.triggers[ref.trigger]
+        let spoken = trigger.hold?.spoken ?? ""
+        func trace(_ decision: RuleTrace.Decision, _ text: String) {
+            effects.trace(ref, rule: rule.id, decision, text, origin: observation.origin)
+        }
+        guard observation.fresh else {
+            return trace(.waiting, "\(observation.reason), a retained value: its for of \(spoken) ran out while the daemon was down, "
+                         + "so the first fresh value decides")
+        }
+        // Any-change triggers hold while nothing changes; a change starts a new wait.
+        let stillHolds = trigger.isLevel ? observation.holds : !observation.holds
+        if stillHolds {
+            setPhase(trigger.isLevel ? .holding : .idle, of: ref, topic: observation.topic)
+            let reason = "\(waiting.reason), held \(spoken) (it ran out while the daemon was down; \(observation.reason) on the first fresh value)"
+            fire(ref, reason: reason, context: waiting.context, origin: waiting.origin, at: now, &effects)
+        } else if !trigger.isLevel, let hold = trigger.hold {
+            startWaiting(ref, observation, hold: hold, at: now)
+            trace(.waiting, "\(observation.reason); fires if it stays so for \(hold.spoken)")
+        } else {
+            setPhase(.idle, of: ref, topic: observation.topic)
+            trace(.skipped, "\(observation.reason) on the first fresh value: its for of \(spoken) ran out while the daemon was down, "
+                  + "but the condition no longer holds")
+        }
+    }
+
+    private mutating func startWaiting(_ ref: TriggerRef, _ observation: Observation, hold: Duration, at now: EngineTime) {
+        let waiting = TriggerPhase.Waiting(
+            since: now.monotonic, origin: observation.origin, reason: observation.reason, context: observation.context)
         setPhase(.waiting(waiting), of: ref, topic: observation.topic)
-        timers.schedule(.hold(rule: ref.rule, trigger: ref.trigger, topic: observation.topic), at: now.addingTimeInterval(hold.timeInterval))
+        timers.schedule(.hold(rule: ref.rule, trigger: ref.trigger, topic: observation.topic), at: now.monotonic.advanced(by: hold.timeInterval))
     }
 
     /// A trigger's `for` has passed.
-    mutating func holdEnded(_ ref: TriggerRef, topic: String?, at time: Date, _ effects: inout Effects) {
+    mutating func holdEnded(_ ref: TriggerRef, topic: String?, at time: EngineTime, _ effects: inout Effects) {
         guard case .waiting(let waiting) = phase(of: ref, topic: topic) else { return }
         let trigger = home.rules[ref.rule].triggers[ref.trigger]
         setPhase(trigger.isLevel ? .holding : .idle, of: ref, topic: topic)
@@ -220,14 +264,16 @@ extension Engine {
     }
 
     /// A time trigger's moment has come.
-    mutating func scheduleFired(_ ref: TriggerRef, at time: Date, _ effects: inout Effects) {
+    mutating func scheduleFired(_ ref: TriggerRef, at time: EngineTime, _ effects: inout Effects) {
         guard case .schedule(let schedule) = home.rules[ref.rule].triggers[ref.trigger].kind else { return }
-        let next = schedule.nextFire(after: time, calendar: calendar)
+        // After the wall clock jumped forward over several moments, one
+        // firing, and the next moment after the jump.
+        let next = schedule.nextFire(after: max(time.wall, clock.wall), calendar: calendar)
         rules[ref.rule].triggers[ref.trigger].nextFire = next
-        if let next { timers.schedule(.schedule(rule: ref.rule, trigger: ref.trigger), at: next) }
-        let clock = TimeOfDay(of: time, in: calendar)
-        let context = TriggerContext(kind: "schedule", device: nil, topic: nil, payload: nil, value: clock.description, previous: nil)
-        fire(ref, reason: "it is \(clock) (\(schedule))", context: context, origin: effects.input, at: time, &effects)
+        if let next { wallTimers.schedule(.schedule(rule: ref.rule, trigger: ref.trigger), at: next) }
+        let shown = TimeOfDay(of: time.wall, in: calendar)
+        let context = TriggerContext(kind: "schedule", device: nil, topic: nil, payload: nil, value: shown.description, previous: nil)
+        fire(ref, reason: "it is \(shown) (\(schedule))", context: context, origin: effects.input, at: time, &effects)
     }
 
     /// Sets the phases of a rule that starts afresh from what is known now,

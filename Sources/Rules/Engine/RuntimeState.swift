@@ -15,7 +15,10 @@ struct DeviceRuntime: Sendable, Hashable, Codable {
     /// The last live message on any of the device's topics.
     var lastSeen: Date?
     /// The last message of any kind, for `expire_after`.
-    var lastMessage: Date?
+    var lastMessage: MonotonicInstant?
+    /// Restored from before a restart and not confirmed since: the device
+    /// goes offline if it is not heard from within its grace period.
+    var provisional = false
     var sensors: [ValueRuntime<SensorValue>]
     var actuators: [ValueRuntime<ActuatorState>]
 
@@ -32,6 +35,9 @@ struct ValueRuntime<Value: Sendable & Hashable & Codable>: Sendable, Hashable, C
     /// False after the device went offline: the next value is a first value.
     var available = false
     var isLive = false
+    /// Restored from before a restart, not read since: the value before
+    /// the next reading, never a reading itself.
+    var restored = false
 
     /// The value when it is current, nil when unknown or stale.
     var current: Value? { available ? value : nil }
@@ -46,10 +52,13 @@ enum TriggerPhase: Sendable, Hashable, Codable {
     case holding
 
     struct Waiting: Sendable, Hashable, Codable {
-        var since: Date
+        var since: MonotonicInstant
         var origin: InputID
         var reason: String
         var context: TriggerContext
+        /// The `for` ran out while the daemon was down: decided on the
+        /// first fresh value, not by the clock.
+        var overdue = false
     }
 }
 
@@ -81,7 +90,10 @@ struct ActionRun: Sendable, Hashable, Codable {
     var branch: Branch
     /// The index of the next action to run.
     var next = 0
-    var resumeAt: Date?
+    var resumeAt: MonotonicInstant?
+    /// How late the `delay` ended, in seconds, when it ended while the
+    /// daemon was down.
+    var overdueBy: Double?
     var origin: InputID
     var context: TriggerContext
 }
@@ -89,7 +101,7 @@ struct ActionRun: Sendable, Hashable, Codable {
 /// What the engine knows about one rule.
 struct RuleRuntime: Sendable, Hashable, Codable {
     var triggers: [TriggerRuntime]
-    var cooldownUntil: Date?
+    var cooldownUntil: MonotonicInstant?
     /// Start times of recent runs, for the loop guard.
     var recentRuns = RunHistory()
     var suspended = false
@@ -106,19 +118,19 @@ struct RuleRuntime: Sendable, Hashable, Codable {
 /// Runs that left the window are skipped by an index and compacted now and
 /// then: a rule that runs thousands of times a second pays O(1) per run, not
 /// a scan of the window. Equality, hashing and coding see only the runs kept
-/// (coded as a plain array of dates).
+/// (coded as a plain array of instants).
 struct RunHistory: Sendable, Hashable, Codable {
-    private var times: [Date] = []
+    private var times: [MonotonicInstant] = []
     private var start = 0
 
     init() {}
 
     /// The runs kept, oldest first.
-    var runs: ArraySlice<Date> { times[start...] }
+    var runs: ArraySlice<MonotonicInstant> { times[start...] }
 
     /// Forgets the runs at or before `cutoff`, records one at `time`, and
     /// returns how many runs are kept.
-    mutating func record(_ time: Date, forgettingUpTo cutoff: Date) -> Int {
+    mutating func record(_ time: MonotonicInstant, forgettingUpTo cutoff: MonotonicInstant) -> Int {
         while start < times.count, times[start] <= cutoff { start += 1 }
         if start >= 64, start * 2 >= times.count {
             times.removeFirst(start)
@@ -142,10 +154,39 @@ struct RunHistory: Sendable, Hashable, Codable {
     }
 
     init(from decoder: any Decoder) throws {
-        times = try [Date](from: decoder)
+        times = try [MonotonicInstant](from: decoder)
     }
 
     func encode(to encoder: any Encoder) throws {
         try Array(runs).encode(to: encoder)
+    }
+}
+
+// MARK: Moving to another run's clock
+
+extension TriggerPhase {
+    /// The phase with its instants moved by `shift` nanoseconds.
+    func shifted(by shift: Int64) -> TriggerPhase {
+        guard case .waiting(var waiting) = self else { return self }
+        waiting.since.nanoseconds &+= shift
+        return .waiting(waiting)
+    }
+}
+
+extension RuleRuntime {
+    /// The runtime with its monotonic instants moved by `shift` nanoseconds:
+    /// onto the clock of a new run, whose monotonic origin differs.
+    func shifted(by shift: Int64) -> RuleRuntime {
+        guard shift != 0 else { return self }
+        var copy = self
+        for index in copy.triggers.indices {
+            copy.triggers[index].phase = copy.triggers[index].phase.shifted(by: shift)
+            copy.triggers[index].topicPhases = copy.triggers[index].topicPhases.mapValues { $0.shifted(by: shift) }
+        }
+        copy.cooldownUntil?.nanoseconds &+= shift
+        copy.running?.resumeAt?.nanoseconds &+= shift
+        for index in copy.queue.indices { copy.queue[index].resumeAt?.nanoseconds &+= shift }
+        copy.recentRuns = RunHistory()
+        return copy
     }
 }

@@ -10,35 +10,39 @@ enum TimerKey: Sendable, Hashable {
     case schedule(rule: Int, trigger: Int)
     /// A device with `expire_after` may have fallen silent.
     case expiry(device: Int)
+    /// The grace period of a device whose presence was restored ends.
+    case grace(device: Int)
 }
 
 /// Pending timers ordered by deadline: a binary heap with lazy deletion, so
 /// that scheduling and cancelling cost O(log n) and the next deadline O(1).
-struct TimerQueue: Sendable {
+/// One queue per clock: `MonotonicInstant` for durations, `Date` for `at`
+/// and `cron`.
+struct TimerQueue<Instant: Comparable & Sendable>: Sendable {
     private struct Entry: Sendable {
-        var date: Date
+        var date: Instant
         /// Breaks ties in scheduling order, so that runs are deterministic.
         var order: UInt64
         var key: TimerKey
     }
 
-    private var deadlines: [TimerKey: (date: Date, order: UInt64)] = [:]
+    private var deadlines: [TimerKey: (date: Instant, order: UInt64)] = [:]
     private var heap: [Entry] = []
     private var counter: UInt64 = 0
 
     /// The earliest deadline.
-    var earliest: Date? { heap.first?.date }
+    var earliest: Instant? { heap.first?.date }
 
     /// The deadline of `key`, if it is scheduled.
-    func deadline(of key: TimerKey) -> Date? { deadlines[key]?.date }
+    func deadline(of key: TimerKey) -> Instant? { deadlines[key]?.date }
 
     /// Every pending timer, earliest first.
-    var pending: [(key: TimerKey, date: Date)] {
+    var pending: [(key: TimerKey, date: Instant)] {
         deadlines.sorted { ($0.value.date, $0.value.order) < ($1.value.date, $1.value.order) }.map { ($0.key, $0.value.date) }
     }
 
     /// Schedules `key` at `date`, replacing an earlier schedule of it.
-    mutating func schedule(_ key: TimerKey, at date: Date) {
+    mutating func schedule(_ key: TimerKey, at date: Instant) {
         counter += 1
         deadlines[key] = (date, counter)
         push(Entry(date: date, order: counter, key: key))
@@ -52,7 +56,7 @@ struct TimerQueue: Sendable {
     }
 
     /// Removes and returns the earliest timer due at `now`.
-    mutating func popDue(at now: Date) -> (key: TimerKey, date: Date)? {
+    mutating func popDue(at now: Instant) -> (key: TimerKey, date: Instant)? {
         guard let top = heap.first, top.date <= now else { return nil }
         deadlines[top.key] = nil
         removeTop()

@@ -5,7 +5,7 @@ struct DeviceParser {
     var reader: YAMLReader
 
     private static let deviceKeys = ["id", "name", "room", "presence", "convention", "sensors", "actuators"]
-    private static let presenceKeys = ["topic", "online", "offline", "path", "convention", "node", "expire_after"]
+    private static let presenceKeys = ["topic", "online", "offline", "path", "convention", "node", "expire_after", "keepalive"]
     private static let sensorKeys = ["topic", "type", "path", "unit", "payloads"]
     private static let actuatorKeys = ["command_topic", "state_topic", "state_path", "payloads", "qos", "retain"]
     /// Member names that templates use for the device itself.
@@ -101,6 +101,7 @@ struct DeviceParser {
             reader.error("'node' names the device in a convention's topics; give 'convention' too", at: nodeKey)
         }
         let expireAfter = fields["expire_after"].flatMap { reader.duration($0, for: "expire_after") }
+        let keepalive = fields["keepalive"].flatMap { reader.duration($0, for: "keepalive") }
         var topic = convention?.topic(node: nodeName)
         if let topicNode = fields["topic"] { topic = inputTopic(topicNode, for: "topic") }
         if topic == nil, convention == nil, !fields.has("topic"), expireAfter == nil {
@@ -114,7 +115,8 @@ struct DeviceParser {
             for value in values { payloads[value] = state }
         }
         let path = fields["path"].flatMap { reader.jsonPath($0, for: "path") } ?? convention?.path
-        return Presence(topic: topic, convention: convention, payloads: payloads, path: path, expireAfter: expireAfter)
+        return Presence(
+            topic: topic, convention: convention, payloads: payloads, path: path, expireAfter: expireAfter, keepalive: keepalive)
     }
 
     /// A topic the device publishes on and the daemon must hear: never one

@@ -17,16 +17,20 @@ public struct Presence: Sendable, Hashable, Codable {
     public var path: JSONPath?
     /// Offline after this long without any message on the device's topics.
     public var expireAfter: Duration?
+    /// The MQTT keepalive the device connects with: after a restart, its
+    /// restored presence waits one and a half times this for it.
+    public var keepalive: Duration?
 
     public init(
         topic: String?, convention: PresenceConvention? = nil, payloads: [String: PresenceState],
-        path: JSONPath? = nil, expireAfter: Duration? = nil
+        path: JSONPath? = nil, expireAfter: Duration? = nil, keepalive: Duration? = nil
     ) {
         self.topic = topic
         self.convention = convention
         self.payloads = Dictionary(payloads.map { (Self.normalized($0.key), $0.value) }) { first, _ in first }
         self.path = path
         self.expireAfter = expireAfter
+        self.keepalive = keepalive
     }
 
     /// The state a payload on the presence topic announces, or nil when the
