@@ -44,7 +44,7 @@ struct SetCommandTests {
         let device = try await Self.echoDevice(harness, commandTopic: "test/node/led/set", stateTopic: "test/node/led")
         let recorder = try await harness.recorder("test/node/led/set")
 
-        let result = try await harness.run(["set", "node.led", "on", "--broker", harness.url])
+        let result = try await harness.run(["set", "node.led", "on", "--broker", harness.url, "--timeout", "30s"])
 
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.wholeMatch(of: /node\.led is on \(confirmed in \d+ ms\)\n/) != nil, "\(result.stdout)")
@@ -122,8 +122,8 @@ struct SetCommandTests {
         }
         let recorder = try await harness.recorder("cmnd/plug/POWER")
 
-        let first = try await harness.run(["toggle", "plug.relay", "--broker", harness.url])
-        let second = try await harness.run(["toggle", "plug.relay", "--broker", harness.url])
+        let first = try await harness.run(["toggle", "plug.relay", "--broker", harness.url, "--timeout", "30s"])
+        let second = try await harness.run(["toggle", "plug.relay", "--broker", harness.url, "--timeout", "30s"])
 
         #expect(first.stdout.hasPrefix("plug.relay is on (confirmed in "), "\(first.stdout)\(first.stderr)")
         #expect(second.stdout.hasPrefix("plug.relay is off (confirmed in "), "\(second.stdout)\(second.stderr)")
@@ -140,7 +140,7 @@ struct SetCommandTests {
         let device = try await Self.echoDevice(harness, commandTopic: "test/node/led/set", stateTopic: "test/node/led")
         let recorder = try await harness.recorder("test/node/led/set")
 
-        let result = try await harness.run(["toggle", "node.led", "--broker", harness.url])
+        let result = try await harness.run(["toggle", "node.led", "--broker", harness.url, "--timeout", "30s"])
 
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("node.led is off (confirmed in "), "\(result.stdout)")
