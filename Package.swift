@@ -3,7 +3,7 @@ import PackageDescription
 
 // The arrows only point down: homerules -> HomeRules -> (Rules, EventLog,
 // MQTTBroker, MQTTClient) -> MQTT -> MQTTTopics (Rules uses MQTTTopics too).
-// See ../shared/ARCHITECTURE.md.
+// See docs/architecture.md.
 let package = Package(
     name: "homerules",
     platforms: [.macOS(.v15)],
