@@ -43,10 +43,12 @@ extension BrokerCore {
     }
 
     /// A subscriber that leaves (disconnects, unsubscribes from the broker)
-    /// holds nobody back.
-    func endBackpressure(on subscriber: any Subscriber) {
+    /// holds nobody back. The new state is in place before the publishers
+    /// are read again: the packets they had waiting reach the subscriber at
+    /// once, and must find it a slow consumer, not congested anew.
+    func endBackpressure(on subscriber: any Subscriber, leaving state: FlowControl.State = .flowing) {
         let heldBack = subscriber.flowControl.heldBack
-        subscriber.flowControl = FlowControl()
+        subscriber.flowControl = FlowControl(state: state)
         congestedSubscribers[ObjectIdentifier(subscriber)] = nil
         for connection in heldBack.values { connection.release(by: ObjectIdentifier(subscriber)) }
     }
@@ -61,8 +63,7 @@ extension BrokerCore {
                 slow consumer \(subscriber.name): behind for \(limit); its publishers are read again, \
                 and messages its queue cannot take are dropped until it catches up
                 """)
-            endBackpressure(on: subscriber)
-            subscriber.flowControl.state = .slowConsumer
+            endBackpressure(on: subscriber, leaving: .slowConsumer)
         }
     }
 }
