@@ -96,12 +96,20 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func resume(after held: TimeAmount?) {
-        guard let held else { return }
+        guard let held, let context else { return }
         core.statistics.heldBackConnections -= 1
         // Silence we imposed is not the client's.
         postponeSilenceDeadline(by: held)
-        processPackets()
-        updateReading()
+        // Later in this tick, after the flush already scheduled: the messages
+        // whose acknowledgement let go of this connection leave first, and
+        // their subscriber reads them while the broker works through what
+        // this publisher had waiting. Handled at once, that backlog held
+        // them back, and both sides waited on each other in turn.
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            this.value.processPackets()
+            this.value.updateReading()
+        }
     }
 
     /// Allows `amount` more silence: time the broker was not reading.
@@ -120,6 +128,10 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if let silenceAllowance { silenceDeadline = .now() + silenceAllowance }
+        // What this client's own packets called for (acknowledgements, the
+        // messages its acknowledgements let into its window) leaves now,
+        // not after every other connection's reads of this tick.
+        if flushScheduled { context.flush() }
         context.fireChannelReadComplete()
     }
 

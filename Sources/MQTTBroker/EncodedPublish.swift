@@ -14,8 +14,11 @@ struct EncodedPublish {
     private(set) var sharedPayload: ByteBuffer?
 
     init(_ publish: PublishPacket) throws(MQTTProtocolError) {
-        head = ByteBuffer()
-        if publish.payload.readableBytes >= Self.sharedPayloadSize {
+        let sharesPayload = publish.payload.readableBytes >= Self.sharedPayloadSize
+        // Sized once: fixed header (at most 5), topic and its length, packet id, payload.
+        let size = 9 + publish.topic.utf8.count + (sharesPayload ? 0 : publish.payload.readableBytes)
+        head = ByteBufferAllocator().buffer(capacity: size)
+        if sharesPayload {
             try head.writeMQTTPublishHeader(publish)
             sharedPayload = publish.payload
         } else {

@@ -16,11 +16,33 @@ struct TopicLevel: Hashable, Sendable {
     static let single = TopicLevel("+")
     static let multi = TopicLevel("#")
 
+    enum Wildcard {
+        case single, multi
+    }
+
+    /// Which wildcard the level is, if it is one.
+    var wildcard: Wildcard? {
+        let bytes = text.utf8
+        guard bytes.count == 1 else { return nil }
+        switch bytes.first {
+        case Topic.plus: return .single
+        case Topic.hash: return .multi
+        default: return nil
+        }
+    }
+
     /// Whether the level starts with `$`: at the root, a wildcard skips it (§4.7.2).
     var isSystem: Bool { text.utf8.first == Topic.dollar }
 
     static func == (lhs: TopicLevel, rhs: TopicLevel) -> Bool {
-        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+        let left = lhs.text.utf8, right = rhs.text.utf8
+        guard left.count == right.count else { return false }
+        // Compared as contiguous bytes where both are (native strings are): the
+        // generic comparison of two UTF-8 views took a tenth of the broker's walk.
+        let equal = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in leftBytes.elementsEqual(rightBytes) }
+        }
+        return equal.flatMap { $0 } ?? left.elementsEqual(right)
     }
 
     func hash(into hasher: inout Hasher) {

@@ -7,10 +7,40 @@
 /// retained messages and the rules engine's topic index are such trees.
 public struct TopicTree<Payload> {
     fileprivate struct Node {
-        var children: [TopicLevel: Int] = [:]
+        /// Children under named levels.
+        var named: [TopicLevel: Int] = [:]
+        /// The children under `+` and `#`, kept apart: a publish asks for
+        /// both at every level it walks, and a hash lookup each would double
+        /// the cost of the walk.
+        var singleLevel: Int?
+        var multiLevel: Int?
         var payload: Payload?
 
-        var isUnused: Bool { children.isEmpty && payload == nil }
+        var isUnused: Bool { named.isEmpty && singleLevel == nil && multiLevel == nil && payload == nil }
+
+        func child(_ level: TopicLevel) -> Int? {
+            switch level.wildcard {
+            case .single: singleLevel
+            case .multi: multiLevel
+            case nil: named[level]
+            }
+        }
+
+        mutating func setChild(_ level: TopicLevel, _ child: Int?) {
+            switch level.wildcard {
+            case .single: singleLevel = child
+            case .multi: multiLevel = child
+            case nil: named[level] = child
+            }
+        }
+
+        /// Every child with its level, wildcards included.
+        var children: [(level: TopicLevel, child: Int)] {
+            var all = named.map { (level: $0.key, child: $0.value) }
+            if let singleLevel { all.append((.single, singleLevel)) }
+            if let multiLevel { all.append((.multi, multiLevel)) }
+            return all
+        }
     }
 
     /// `nodes[0]` is the root, the level before the first.
@@ -26,7 +56,7 @@ public struct TopicTree<Payload> {
     public func payload(at path: String) -> Payload? {
         var node = 0
         for level in Topic.levels(path) {
-            guard let next = nodes[node].children[TopicLevel(level)] else { return nil }
+            guard let next = nodes[node].child(TopicLevel(level)) else { return nil }
             node = next
         }
         return nodes[node].payload
@@ -40,7 +70,7 @@ public struct TopicTree<Payload> {
         let levels = Topic.levels(path)
         // trail[depth] is the node reached after `depth` levels.
         var trail = [0]
-        while trail.count <= levels.count, let next = nodes[trail[trail.count - 1]].children[TopicLevel(levels[trail.count - 1])] {
+        while trail.count <= levels.count, let next = nodes[trail[trail.count - 1]].child(TopicLevel(levels[trail.count - 1])) {
             trail.append(next)
         }
         if trail.count > levels.count {
@@ -58,7 +88,7 @@ public struct TopicTree<Payload> {
         var node = trail[trail.count - 1]
         for level in levels[(trail.count - 1)...] {
             let child = makeNode()
-            nodes[node].children[TopicLevel(owning: level)] = child
+            nodes[node].setChild(TopicLevel(owning: level), child)
             node = child
         }
         nodes[node].payload = payload
@@ -68,23 +98,30 @@ public struct TopicTree<Payload> {
 
     /// Calls `body` with the payload of every stored filter that matches the
     /// topic name `topic`, each once.
+    ///
+    /// Every message routed takes this walk, so it reads the topic's levels
+    /// in place rather than splitting it into an array first.
     public func forEachPayload(ofFiltersMatching topic: String, _ body: (Payload) -> Void) {
-        let levels = Topic.levels(topic)
+        let bytes = topic.utf8
         let isSystem = Topic.isSystem(topic)
-        var pending = [(node: 0, depth: 0)]
-        while let (node, depth) = pending.popLast() {
-            let children = nodes[node].children
+        // `start`: where the next level begins in `topic`, nil past the last one.
+        var pending: [(node: Int, start: String.Index?)] = [(0, bytes.startIndex)]
+        while let (node, start) = pending.popLast() {
             // §4.7.2: a filter starting with a wildcard does not match a `$` topic.
-            let wildcardsMatch = depth > 0 || !isSystem
-            if wildcardsMatch, let multi = children[.multi], let payload = nodes[multi].payload {
+            let wildcardsMatch = node != 0 || !isSystem
+            if wildcardsMatch, let multi = nodes[node].multiLevel, let payload = nodes[multi].payload {
                 body(payload)  // `a/#` matches `a` itself and everything below it.
             }
-            guard depth < levels.count else {
+            guard let start else {
                 if let payload = nodes[node].payload { body(payload) }
                 continue
             }
-            if wildcardsMatch, let single = children[.single] { pending.append((single, depth + 1)) }
-            if let next = children[TopicLevel(levels[depth])] { pending.append((next, depth + 1)) }
+            let end = bytes[start...].firstIndex(of: Topic.slash) ?? bytes.endIndex
+            let next = end == bytes.endIndex ? nil : bytes.index(after: end)
+            if wildcardsMatch, let single = nodes[node].singleLevel { pending.append((single, next)) }
+            // A Substring of the UTF-8 view: the level's exact bytes, even where a
+            // combining mark follows the `/` (a String range would round to characters).
+            if let named = nodes[node].named[TopicLevel(Substring(bytes[start..<end]))] { pending.append((named, next)) }
         }
     }
 
@@ -95,10 +132,9 @@ public struct TopicTree<Payload> {
         /// `depth` nil: this node and everything below it (under a `#`).
         var pending: [(node: Int, depth: Int?)] = [(0, 0)]
         while let (node, depth) = pending.popLast() {
-            let children = nodes[node].children
             guard let depth else {
                 if let payload = nodes[node].payload { body(payload) }
-                for child in children.values { pending.append((child, nil)) }
+                for (_, child) in nodes[node].children { pending.append((child, nil)) }
                 continue
             }
             guard depth < levels.count else {
@@ -109,11 +145,11 @@ public struct TopicTree<Payload> {
             switch level {
             case .multi, .single:
                 if level == .multi, let payload = nodes[node].payload { body(payload) }
-                for (name, child) in children where depth > 0 || !name.isSystem {
+                for (name, child) in nodes[node].children where depth > 0 || !name.isSystem {
                     pending.append((child, level == .multi ? nil : depth + 1))
                 }
             default:
-                if let next = children[level] { pending.append((next, depth + 1)) }
+                if let next = nodes[node].named[level] { pending.append((next, depth + 1)) }
             }
         }
     }
@@ -128,7 +164,7 @@ public struct TopicTree<Payload> {
     private mutating func prune(_ trail: [Int], _ levels: [Substring]) {
         var depth = trail.count - 1
         while depth > 0, nodes[trail[depth]].isUnused {
-            nodes[trail[depth - 1]].children[TopicLevel(levels[depth - 1])] = nil
+            nodes[trail[depth - 1]].setChild(TopicLevel(levels[depth - 1]), nil)
             nodes[trail[depth]] = Node()
             freeSlots.append(trail[depth])
             depth -= 1
@@ -147,7 +183,7 @@ public struct TopicTree<Payload> {
             compacted[new].payload = nodes[old].payload
             for (level, child) in nodes[old].children {
                 compacted.append(Node())
-                compacted[new].children[level] = compacted.count - 1
+                compacted[new].setChild(level, compacted.count - 1)
                 pending.append((child, compacted.count - 1))
             }
         }

@@ -56,6 +56,19 @@ struct TopicTreeTests {
         #expect(tree.payload(at: "caf\u{E9}") == "precomposed")
         #expect(tree.payload(at: "cafe\u{301}") == "decomposed")
         #expect(filters(matching: "caf\u{E9}", in: tree) == ["precomposed"])
+        // A combining mark right after `/` joins it into one Character; the level still starts after the byte.
+        tree.modifyPayload(at: "a/\u{301}x") { $0 = "mark after the slash" }
+        tree.modifyPayload(at: "+/\u{301}x") { $0 = "wildcard, then the mark" }
+        #expect(filters(matching: "a/\u{301}x", in: tree) == ["mark after the slash", "wildcard, then the mark"])
+        #expect(filters(matching: "a/x", in: tree).isEmpty)
+    }
+
+    @Test func anEmptyLastLevelIsALevel() {
+        var tree = TopicTree<String>()
+        for filter in ["a/+", "a/#", "a", "+/+"] { tree.modifyPayload(at: filter) { $0 = filter } }
+        #expect(filters(matching: "a/", in: tree) == ["a/+", "a/#", "+/+"])
+        #expect(filters(matching: "a", in: tree) == ["a/#", "a"])
+        #expect(filters(matching: "/", in: tree) == ["+/+"])
     }
 
     @Test func removingPrunesAndNothingIsMadeForANilPayload() {
