@@ -1,9 +1,11 @@
 /// One level of a topic name or filter, as a dictionary key: compared and
 /// hashed by its bytes, as MQTT compares topics. (Swift's `String` equality
 /// would take two spellings of "é" for one topic; MQTT takes them for two.)
+@usableFromInline
 struct TopicLevel: Hashable, Sendable {
     let text: Substring
 
+    @usableFromInline
     init(_ text: Substring) {
         self.text = text
     }
@@ -34,6 +36,7 @@ struct TopicLevel: Hashable, Sendable {
     /// Whether the level starts with `$`: at the root, a wildcard skips it (§4.7.2).
     var isSystem: Bool { text.utf8.first == Topic.dollar }
 
+    @usableFromInline
     static func == (lhs: TopicLevel, rhs: TopicLevel) -> Bool {
         let left = lhs.text.utf8, right = rhs.text.utf8
         guard left.count == right.count else { return false }
@@ -45,6 +48,7 @@ struct TopicLevel: Hashable, Sendable {
         return equal.flatMap { $0 } ?? left.elementsEqual(right)
     }
 
+    @usableFromInline
     func hash(into hasher: inout Hasher) {
         let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         if hashed == nil {

@@ -6,15 +6,19 @@
 /// gives a topic (MQTT allows 65,535 levels). The broker's subscriptions and
 /// retained messages and the rules engine's topic index are such trees.
 public struct TopicTree<Payload> {
-    fileprivate struct Node {
+    // Internal but inlinable, like the walk that routes every message: the
+    // broker's copy of it is then specialized for its payload type instead
+    // of looking up generic metadata at every node.
+    @usableFromInline
+    struct Node {
         /// Children under named levels.
-        var named: [TopicLevel: Int] = [:]
+        @usableFromInline var named: [TopicLevel: Int] = [:]
         /// The children under `+` and `#`, kept apart: a publish asks for
         /// both at every level it walks, and a hash lookup each would double
         /// the cost of the walk.
-        var singleLevel: Int?
-        var multiLevel: Int?
-        var payload: Payload?
+        @usableFromInline var singleLevel: Int?
+        @usableFromInline var multiLevel: Int?
+        @usableFromInline var payload: Payload?
 
         var isUnused: Bool { named.isEmpty && singleLevel == nil && multiLevel == nil && payload == nil }
 
@@ -44,7 +48,7 @@ public struct TopicTree<Payload> {
     }
 
     /// `nodes[0]` is the root, the level before the first.
-    private var nodes = [Node()]
+    @usableFromInline var nodes = [Node()]
     /// Slots of removed nodes, reused before the array grows.
     private var freeSlots: [Int] = []
     /// How many topics or filters hold a payload.
@@ -101,6 +105,7 @@ public struct TopicTree<Payload> {
     ///
     /// Every message routed takes this walk, so it reads the topic's levels
     /// in place rather than splitting it into an array first.
+    @inlinable
     public func forEachPayload(ofFiltersMatching topic: String, _ body: (Payload) -> Void) {
         let bytes = topic.utf8
         let isSystem = Topic.isSystem(topic)
@@ -116,7 +121,7 @@ public struct TopicTree<Payload> {
                 if let payload = nodes[node].payload { body(payload) }
                 continue
             }
-            let end = bytes[start...].firstIndex(of: Topic.slash) ?? bytes.endIndex
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
             let next = end == bytes.endIndex ? nil : bytes.index(after: end)
             if wildcardsMatch, let single = nodes[node].singleLevel { pending.append((single, next)) }
             // A Substring of the UTF-8 view: the level's exact bytes, even where a
