@@ -68,13 +68,13 @@ struct BenchDaemonCommand: AsyncParsableCommand {
         guard let port else { throw ValidationError("the daemon did not start") }
         var senders: [BenchDevice] = []
         for index in 0..<devices { senders.append(try await BenchDevice(index: index, port: port)) }
-        try await Task.sleep(for: .milliseconds(300))
+        let database = try EventDatabase.openReadOnly(path: configuration.databasePath)
+        try await Self.waitForFirstReadings(of: senders, in: database)
 
         let latencies = try await senders[0].latencyRun(rate: rate, seconds: seconds)
         print(String(format: "sensor -> actuator at %d events/s, logging on: p50 %.0f µs, p99 %.0f µs, max %.0f µs (%d events)",
                      rate, latencies.percentile(0.50), latencies.percentile(0.99), latencies.max() ?? 0, latencies.count))
 
-        let database = try EventDatabase.openReadOnly(path: configuration.databasePath)
         let before = try database.events(EventFilter(kinds: [.message], limit: 1)).last?.id ?? 0
         let eventsBefore = try database.countEvents(after: 0)
         let start = ContinuousClock.now
@@ -98,6 +98,27 @@ struct BenchDaemonCommand: AsyncParsableCommand {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         if lost > 0 { throw ExitCode.failure }
+    }
+
+    /// The barrier before anything is timed: every device's first reading
+    /// is in the log. The daemon has then loaded its rules and holds the
+    /// value from which each later reading is a crossing; a reading that
+    /// arrives before the rules are loaded is not kept, so the first one is
+    /// sent again until it shows (for at most 30 s). A fixed pause here
+    /// used to lose a command now and then, and the run waited 120 s for it.
+    private static func waitForFirstReadings(of devices: [BenchDevice], in database: EventDatabase) async throws {
+        var waiting = devices
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !waiting.isEmpty {
+            guard ContinuousClock.now < deadline else {
+                throw ValidationError("the daemon did not log the devices' first readings within 30 s")
+            }
+            for device in waiting { try await device.sendFirstReading() }
+            try await Task.sleep(for: .milliseconds(20))
+            waiting = try waiting.filter { device in
+                try database.events(EventFilter(device: device.id, kinds: [.message], limit: 1)).isEmpty
+            }
+        }
     }
 
     /// Waits until `expected` message events after `id` are in the log, or
@@ -153,9 +174,12 @@ private final class BenchDevice: Sendable {
     let client: MQTTClient
     private let arrivals = Mutex<[ContinuousClock.Instant]>([])
 
+    /// Its device id in the bench's home.
+    let id: String
     private let sensorTopic: String
 
     init(index: Int, port: Int) async throws {
+        id = "bench-\(index)"
         sensorTopic = "bench/\(index)/temperature"
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port)
         configuration.clientID = "bench-device-\(index)"
@@ -166,7 +190,10 @@ private final class BenchDevice: Sendable {
             let now = ContinuousClock.now
             self.arrivals.withLock { $0.append(now) }
         }
-        // A first reading that is not a crossing, so that every later one is.
+    }
+
+    /// A first reading that is not a crossing, so that every later one is.
+    func sendFirstReading() async throws {
         try await client.publish(topic: sensorTopic, payload: "0")
     }
 
