@@ -96,10 +96,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func resume(after held: TimeAmount?) {
-        guard let held, let context else { return }
+        guard let held else { return }
         core.statistics.heldBackConnections -= 1
         // Silence we imposed is not the client's.
         postponeSilenceDeadline(by: held)
+        guard let context else { return }
         // Later in this tick, after the flush already scheduled: the messages
         // whose acknowledgement let go of this connection leave first, and
         // their subscriber reads them while the broker works through what

@@ -20,6 +20,12 @@ public enum YAMLBounds {
     /// use: about ten times what a home of a thousand rules needs.
     public static let maximumNodes = 100_000
 
+    /// What a file nested too deep is told, by this check or by libyaml's own.
+    static func tooDeepMessage(limit: Int = maximumDepth, countingAliases: Bool) -> String {
+        let counting = countingAliases ? " (counting what aliases bring in)" : ""
+        return "YAML nested deeper than \(limit) levels\(counting); HomeRules reads at most \(limit)"
+    }
+
     /// A file beyond a bound: what to say, and where.
     public struct Violation: Error, Sendable, Equatable {
         public var message: String
@@ -115,7 +121,7 @@ private struct ExpansionCounter {
     /// Counts a node that starts at the current level against both bounds.
     private mutating func count(_ extent: Extent, at mark: yaml_mark_t) -> YAMLBounds.Violation? {
         if open.count + extent.height > maximumDepth {
-            return violation("YAML nested deeper than \(maximumDepth) levels (counting what aliases bring in); HomeRules reads at most \(maximumDepth)", at: mark)
+            return violation(YAMLBounds.tooDeepMessage(limit: maximumDepth, countingAliases: true), at: mark)
         }
         nodes += extent.nodes
         if nodes > maximumNodes {

@@ -89,8 +89,7 @@ public struct YAMLReader {
              .composer(let context, let problem, let mark, _):
             // libyaml stops at 1,000 levels while it looks ahead, before the bound can see them.
             if problem.hasPrefix("Maximum nesting level reached") {
-                let bound = YAMLBounds.maximumDepth
-                error("YAML nested deeper than \(bound) levels; HomeRules reads at most \(bound)", line: mark.line, column: mark.column)
+                error(YAMLBounds.tooDeepMessage(countingAliases: false), line: mark.line, column: mark.column)
                 return
             }
             let during = context.map { " (\($0.text), line \($0.mark.line) column \($0.mark.column))" } ?? ""
