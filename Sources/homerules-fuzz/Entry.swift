@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 
 #if FUZZING
 /// libFuzzer's entry point; `FUZZ_TARGET` names the reader under test.
@@ -8,21 +9,11 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-/// libFuzzer's driver, for a program whose `main` is its own.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
-
 /// The executable's entry point under SwiftPM, which links `main` to
 /// `<module>_main`: it hands over to libFuzzer's driver.
 @_cdecl("homerules_fuzz_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
+    FuzzDriver.run(argc, argv) { data, size in fuzzOneInput(data, size) }
 }
 
 enum FuzzEntry {
@@ -42,14 +33,9 @@ struct ReplayFiles {
     static func main() throws {
         let arguments = CommandLine.arguments.dropFirst()
         guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
-            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
-            FileHandle.standardError.write(Data("usage: homerules-fuzz \(names) FILE...\n".utf8))
-            exit(64)
+            FuzzDriver.exitWithUsage("homerules-fuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE...")
         }
-        for path in arguments.dropFirst() {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            data.withUnsafeBytes { target.run($0) }
-        }
+        try FuzzDriver.replay(arguments.dropFirst()) { target.run($0) }
     }
 }
 #endif

@@ -1,16 +1,13 @@
 import Foundation
 import HomeRules
-import MQTT
 import MQTTBroker
-import NIOCore
 import Rules
 
-/// One input reader of HomeRules under the fuzzer: each takes any bytes and
+/// One input reader of HomeRules under the fuzzer (the packet decoder has a
+/// program of its own, `homerules-fuzz-packet`): each takes any bytes and
 /// must come back, whatever they are (an error is fine; a crash, a hang or
 /// an endless allocation is a finding).
 enum FuzzTarget: String, CaseIterable {
-    /// The MQTT packet decoder, and the encoder on what it decoded.
-    case packet
     /// A device file, loaded with the example rules.
     case devices
     /// A rule file, loaded with the example devices.
@@ -24,7 +21,6 @@ enum FuzzTarget: String, CaseIterable {
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
-        case .packet: Self.decodePackets(Array(bytes))
         case .devices: _ = HomeLoader.load(deviceFiles: [Self.file("devices/fuzz.yaml", bytes)], ruleFiles: ExampleHome.rules)
         case .rules: _ = HomeLoader.load(deviceFiles: ExampleHome.devices, ruleFiles: [Self.file("rules/fuzz.yaml", bytes)])
         case .settings: _ = ServeSettings.parse(Self.text(bytes), path: "homerules.yaml")
@@ -39,24 +35,6 @@ enum FuzzTarget: String, CaseIterable {
 
     private static func file(_ path: String, _ bytes: UnsafeRawBufferPointer) -> SourceFile {
         SourceFile(path: path, text: text(bytes))
-    }
-
-    /// Decodes packets until the bytes run out or one is refused; each one
-    /// decoded must encode, and decode again to itself.
-    private static func decodePackets(_ bytes: [UInt8]) {
-        var decoder = MQTTDecoder()
-        var buffer = ByteBuffer(bytes: bytes)
-        while let packet = try? decoder.decode(buffer: &buffer) {
-            var encoded = ByteBuffer()
-            guard (try? MQTTEncoder().encode(data: packet, out: &encoded)) != nil else {
-                fatalError("a decoded packet does not encode: \(packet)")
-            }
-            var again = MQTTDecoder()
-            let decodedAgain = try? again.decode(buffer: &encoded)
-            guard decodedAgain == packet else {
-                fatalError("a packet changed on its way through the encoder: \(packet) became \(String(describing: decodedAgain))")
-            }
-        }
     }
 
     private static func checkAccess(_ text: String) {
