@@ -53,6 +53,7 @@ public struct ServeSettings: Sendable, Equatable {
     public var maximumPacketSize: Int?
     public var maximumQueuedMessages: Int?
     public var maximumInflightMessages: Int?
+    public var maximumInflightBytes: Int?
     public var maximumQueuedBytes: Int?
     /// `slow_consumer_timeout`, in seconds.
     public var slowConsumerTimeout: Int?
@@ -67,8 +68,8 @@ public struct ServeSettings: Sendable, Equatable {
 
     static let keys = [
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
-        "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_queued_bytes",
-        "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
+        "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_inflight_bytes",
+        "max_queued_bytes", "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
         "per_listener_settings", "allow_anonymous", "password_file", "acl_file",
         "bridge_cafile", "bridge_certfile", "bridge_keyfile",
     ]
@@ -132,6 +133,7 @@ public struct ServeSettings: Sendable, Equatable {
         case "max_queued_messages": maximumQueuedMessages = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumQueuedMessages)
         case "max_inflight_messages":
             maximumInflightMessages = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumInflightMessages)
+        case "max_inflight_bytes": maximumInflightBytes = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumInflightBytes)
         case "max_queued_bytes": maximumQueuedBytes = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumQueuedBytes)
         case "persistent_client_expiration":
             guard let text = reader.text(node, for: key) else { return }

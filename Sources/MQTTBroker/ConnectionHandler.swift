@@ -106,10 +106,26 @@ final class ConnectionHandler: ChannelInboundHandler {
         // their subscriber reads them while the broker works through what
         // this publisher had waiting. Handled at once, that backlog held
         // them back, and both sides waited on each other in turn.
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.execute {
-            this.value.processPackets()
-            this.value.updateReading()
+        scheduleBacklog(on: context.eventLoop)
+    }
+
+    /// Packets of a released connection's backlog handled per event-loop
+    /// task: a backlog can be four full reads (thousands of messages), and
+    /// between slices the loop reads other sockets, among them the
+    /// acknowledgements that keep the subscriber's window moving.
+    private static let backlogSlice = 64
+
+    /// Works through the packets that waited while the connection was held,
+    /// a slice per task; its socket is read again once they are done.
+    private func scheduleBacklog(on eventLoop: any EventLoop) {
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute {
+            let handler = this.value
+            guard handler.processPackets(limit: Self.backlogSlice) else {
+                handler.scheduleBacklog(on: eventLoop)
+                return
+            }
+            handler.updateReading()
         }
     }
 
@@ -159,14 +175,19 @@ final class ConnectionHandler: ChannelInboundHandler {
         processPackets()
     }
 
-    /// Handles the packets read so far, until the connection closes or is held back.
-    private func processPackets() {
-        guard !hold.isHeld else { return }
+    /// Handles the packets read so far, until the connection closes or is
+    /// held back, or `limit` packets were handled. Returns false when it
+    /// stopped at the limit, with packets possibly left.
+    @discardableResult
+    private func processPackets(limit: Int = .max) -> Bool {
+        guard !hold.isHeld else { return true }
+        var handled = 0
         do {
             try reader.drain { packet in
                 handle(packet)
+                handled += 1
                 if case .closed = state { return false }
-                return !hold.isHeld
+                return !hold.isHeld && handled < limit
             }
         } catch let error as MQTTProtocolError {
             if case .unsupportedProtocolLevel = error, case .awaitingConnect = state {
@@ -176,6 +197,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         } catch {
             close(.protocolError("\(error)"))
         }
+        if case .closed = state { return true }
+        return hold.isHeld || handled < limit
     }
 
     private func handle(_ packet: Packet) {

@@ -5,10 +5,10 @@ import NIOCore
 /// A client's outgoing QoS 1 and 2 messages: those sent and awaiting
 /// acknowledgement (the inflight window), and those waiting for a place in it.
 ///
-/// Both parts are bounded: the window by `max_inflight_messages`, the queue
-/// by `max_queued_messages` and `max_queued_bytes`, whichever is reached
-/// first (as Mosquitto). Order is kept: a message leaves the queue only for
-/// the end of the window.
+/// Both parts are bounded: the window by `max_inflight_messages` and
+/// `max_inflight_bytes`, the queue by `max_queued_messages` and
+/// `max_queued_bytes`, whichever is reached first (as Mosquitto). Order is
+/// kept: a message leaves the queue only for the end of the window.
 struct OutgoingMessages {
     /// Where an inflight message stands in its QoS flow.
     enum Stage: Equatable {
@@ -36,22 +36,28 @@ struct OutgoingMessages {
     }
 
     let maximumInflight: Int
+    let maximumInflightBytes: Int
     let maximumQueued: Int
     let maximumQueuedBytes: Int
     /// By packet identifier: acknowledgements find their flight at once,
     /// however wide the window (up to 65,535).
     private var inflight: [UInt16: Entry] = [:]
     private var flightsStarted: UInt64 = 0
+    /// Topic and payload bytes of the inflight messages.
+    private(set) var inflightBytes = 0
     // A Deque: most clients never have a queue, and an empty one costs nothing.
     private(set) var queued = Deque<MQTTMessage>()
     /// Topic and payload bytes of the queued messages.
     private(set) var queuedBytes = 0
     private var lastPacketID: UInt16 = 0
 
-    /// - Parameter maximumQueuedBytes: 0 for no bound but the count.
-    init(maximumInflight: Int, maximumQueued: Int, maximumQueuedBytes: Int) {
+    /// - Parameters:
+    ///   - maximumInflightBytes: 0 for no bound but the count.
+    ///   - maximumQueuedBytes: 0 for no bound but the count.
+    init(maximumInflight: Int, maximumInflightBytes: Int = 0, maximumQueued: Int, maximumQueuedBytes: Int) {
         // Every flight holds a packet identifier; there are 65,535.
         self.maximumInflight = min(max(1, maximumInflight), 65_535)
+        self.maximumInflightBytes = max(0, maximumInflightBytes)
         self.maximumQueued = max(0, maximumQueued)
         self.maximumQueuedBytes = max(0, maximumQueuedBytes)
     }
@@ -73,10 +79,10 @@ struct OutgoingMessages {
 
     /// Takes a QoS 1 or 2 message; `windowOpen` is false while the client is away.
     mutating func admit(_ message: MQTTMessage, windowOpen: Bool) -> Admission {
-        if windowOpen && queued.isEmpty && inflight.count < maximumInflight {
-            return .send(startFlight(message))
-        }
         let size = Self.size(of: message)
+        if windowOpen && queued.isEmpty && windowHasRoom(forBytes: size) {
+            return .send(startFlight(message, size: size))
+        }
         guard queued.count < maximumQueued else { return .dropped }
         // A message larger than the bound is still taken by an empty queue,
         // as Mosquitto does, or it could never reach the client.
@@ -89,11 +95,19 @@ struct OutgoingMessages {
     /// Moves queued messages into free places of the window, in order.
     mutating func refill() -> [Entry] {
         var started: [Entry] = []
-        while inflight.count < maximumInflight, let message = queued.popFirst() {
-            queuedBytes -= Self.size(of: message)
-            started.append(startFlight(message))
+        while let next = queued.first, windowHasRoom(forBytes: Self.size(of: next)) {
+            let size = Self.size(of: queued.removeFirst())
+            queuedBytes -= size
+            started.append(startFlight(next, size: size))
         }
         return started
+    }
+
+    /// Whether a message of `size` bytes may enter the window now. An empty
+    /// window takes a message of any size, or it could never be sent.
+    private func windowHasRoom(forBytes size: Int) -> Bool {
+        guard inflight.count < maximumInflight else { return false }
+        return maximumInflightBytes == 0 || inflight.isEmpty || inflightBytes + size <= maximumInflightBytes
     }
 
     /// PUBACK: a QoS 1 flight ends. Returns whether it was ours.
@@ -122,6 +136,7 @@ struct OutgoingMessages {
     /// Forgets everything: the session is clean again.
     mutating func removeAll() {
         inflight.removeAll()
+        inflightBytes = 0
         queued.removeAll()
         queuedBytes = 0
     }
@@ -129,11 +144,13 @@ struct OutgoingMessages {
     private mutating func finish(_ packetID: UInt16, expecting stage: Stage, qos: QoS) -> Bool {
         guard let entry = inflight[packetID], entry.stage == stage, entry.message.qos == qos else { return false }
         inflight[packetID] = nil
+        inflightBytes -= Self.size(of: entry.message)
         return true
     }
 
-    private mutating func startFlight(_ message: MQTTMessage) -> Entry {
+    private mutating func startFlight(_ message: MQTTMessage, size: Int) -> Entry {
         flightsStarted += 1
+        inflightBytes += size
         let entry = Entry(packetID: nextPacketID(), message: message, stage: .published, sequence: flightsStarted)
         inflight[entry.packetID] = entry
         return entry

@@ -34,7 +34,8 @@ final class Session: Subscriber {
         self.identity = ClientIdentity(clientID: clientID, username: nil)
         self.isPersistent = isPersistent
         self.outgoing = OutgoingMessages(
-            maximumInflight: limits.maximumInflightMessages, maximumQueued: limits.maximumQueuedMessages,
+            maximumInflight: limits.maximumInflightMessages, maximumInflightBytes: limits.maximumInflightBytes,
+            maximumQueued: limits.maximumQueuedMessages,
             maximumQueuedBytes: limits.maximumQueuedBytes)
         self.statistics = statistics
     }

@@ -63,8 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-queued-messages"), help: "QoS 1 and 2 messages queued per client beyond the inflight window (max_queued_messages; default 1000).")
     var maximumQueuedMessages: Int?
 
-    @Option(name: .customLong("max-inflight-messages"), help: "Outgoing QoS 1 and 2 messages awaiting acknowledgement per client (max_inflight_messages; default 20).")
+    @Option(name: .customLong("max-inflight-messages"), help: "Outgoing QoS 1 and 2 messages awaiting acknowledgement per client (max_inflight_messages; default 256, Mosquitto's is 20).")
     var maximumInflightMessages: Int?
+
+    @Option(name: .customLong("max-inflight-bytes"), help: "Topic and payload bytes of the outgoing QoS 1 and 2 messages awaiting acknowledgement per client; an empty window takes one message of any size (max_inflight_bytes; default 1 MiB; 0: no bound).")
+    var maximumInflightBytes: Int?
 
     @Option(name: .customLong("max-queued-bytes"), help: "Bytes held per client: queued QoS 1/2 messages, and the socket backlog above which QoS 0 messages are dropped (max_queued_bytes; default 1 MiB; 0: no bound).")
     var maximumQueuedBytes: Int?
@@ -103,6 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("--max-packet-size", maximumPacketSize, BrokerConfiguration.Bounds.maximumPacketSize),
             ("--max-queued-messages", maximumQueuedMessages, BrokerConfiguration.Bounds.maximumQueuedMessages),
             ("--max-inflight-messages", maximumInflightMessages, BrokerConfiguration.Bounds.maximumInflightMessages),
+            ("--max-inflight-bytes", maximumInflightBytes, BrokerConfiguration.Bounds.maximumInflightBytes),
             ("--max-queued-bytes", maximumQueuedBytes, BrokerConfiguration.Bounds.maximumQueuedBytes),
             ("--slow-consumer-timeout", slowConsumerTimeout, BrokerConfiguration.Bounds.slowConsumerTimeoutSeconds),
         ]
@@ -186,6 +190,7 @@ struct ServeCommand: AsyncParsableCommand {
             maximumConnections: maximumConnections ?? settings.maximumConnections ?? defaults.maximumConnections,
             maximumQueuedMessages: maximumQueuedMessages ?? settings.maximumQueuedMessages ?? defaults.maximumQueuedMessages,
             maximumInflightMessages: maximumInflightMessages ?? settings.maximumInflightMessages ?? defaults.maximumInflightMessages,
+            maximumInflightBytes: maximumInflightBytes ?? settings.maximumInflightBytes ?? defaults.maximumInflightBytes,
             maximumQueuedBytes: maximumQueuedBytes ?? settings.maximumQueuedBytes ?? defaults.maximumQueuedBytes,
             slowConsumerTimeout: (slowConsumerTimeout ?? settings.slowConsumerTimeout).map { .seconds(Int64($0)) }
                 ?? defaults.slowConsumerTimeout,

@@ -19,6 +19,7 @@ struct ServeCommandTests {
               - { host: 0.0.0.0, port: 1884 }
             max_connections: 50
             max_inflight_messages: 10
+            max_inflight_bytes: 65536
             """
         let settings = try ServeSettings.parse(yaml, path: "/srv/home/homerules.yaml").get()
         #expect(settings.devices == "/srv/home/my-devices")
@@ -27,6 +28,7 @@ struct ServeCommandTests {
         #expect(settings.retainDays == 7 && settings.logLevel == "debug")
         #expect(settings.listeners?.map(\.description) == ["127.0.0.1:1883", "0.0.0.0:1884"])
         #expect(settings.maximumConnections == 50 && settings.maximumInflightMessages == 10)
+        #expect(settings.maximumInflightBytes == 65536)
     }
 
     @Test func theRestartSettingsAreDurations() throws {
@@ -100,6 +102,7 @@ struct ServeCommandTests {
     @Test("the CLI checks the broker's limits as the settings file does", arguments: [
         (["--max-inflight-messages", "65536"], "--max-inflight-messages must be from 1 to 65535, not 65536", "max_inflight_messages: 65536"),
         (["--max-inflight-messages", "0"], "--max-inflight-messages must be from 1 to 65535, not 0", "max_inflight_messages: 0"),
+        (["--max-inflight-bytes=-1"], "--max-inflight-bytes must be from 0 to 2147483647, not -1", "max_inflight_bytes: -1"),
         (["--max-packet-size", "8"], "--max-packet-size must be from 16 to 268435460, not 8", "max_packet_size: 8"),
         (["--slow-consumer-timeout=-1"], "--slow-consumer-timeout must be from 0 to 86400, not -1", "slow_consumer_timeout: -1"),
         (["--presence-grace-period", "0s"], "presence_grace_period must be from 1 s to 86400 s, not 0s", "presence_grace_period: 0s"),

@@ -65,6 +65,7 @@ struct BackpressureTests {
     func aStuckSubscriberStallsNobodyForLong() async throws {
         try await withBroker({
             $0.maximumQueuedMessages = 100
+            $0.maximumInflightMessages = 20
             $0.slowConsumerTimeout = .seconds(6)
         }) { broker, port in
             let (stuck, _) = try await RawClient.connected(to: port, clientID: "stuck")

@@ -85,6 +85,51 @@ struct QoSTests {
         }
     }
 
+    @Test("by default 256 messages wait for acknowledgement per client, and the 257th waits its turn")
+    func theDefaultWindowIs256() async throws {
+        try await withBroker { _, port in
+            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
+            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
+            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            for index in 1...257 {
+                try await publisher.send(publish("t", "\(index)", qos: .atLeastOnce, id: UInt16(index)))
+            }
+            var window: [PublishPacket] = []
+            for _ in 1...256 { window.append(try await subscriber.nextPublish()) }
+            #expect(window.map(\.payload.string) == (1...256).map(String.init))
+            try await subscriber.expectNothing(after: [publisher])
+            try await subscriber.send(.puback(AckPacket(packetID: window[0].packetID)))
+            #expect(try await subscriber.nextPublish().payload.string == "257")
+        }
+    }
+
+    @Test("max_inflight_bytes bounds the window in topic and payload bytes; an empty window takes a larger message")
+    func inflightWindowIsBoundedInBytes() async throws {
+        // "t" and a 4-byte payload: 5 bytes, two to the 10 allowed.
+        try await withBroker({ $0.maximumInflightMessages = 100; $0.maximumInflightBytes = 10 }) { _, port in
+            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
+            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
+            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            let large = String(repeating: "x", count: 50)
+            for (index, payload) in ["m001", "m002", large, "m004"].enumerated() {
+                try await publisher.send(publish("t", payload, qos: .atLeastOnce, id: UInt16(index + 1)))
+            }
+            let first = try await subscriber.nextPublish()
+            let second = try await subscriber.nextPublish()
+            #expect([first, second].map(\.payload.string) == ["m001", "m002"])
+            try await subscriber.expectNothing(after: [publisher])
+            // 5 bytes in flight and 51 waiting: over the bound until the window is empty.
+            try await subscriber.send(.puback(AckPacket(packetID: first.packetID)))
+            try await subscriber.expectNothing()
+            try await subscriber.send(.puback(AckPacket(packetID: second.packetID)))
+            let third = try await subscriber.nextPublish()
+            #expect(third.payload.string == large)
+            try await subscriber.expectNothing()
+            try await subscriber.send(.puback(AckPacket(packetID: third.packetID)))
+            #expect(try await subscriber.nextPublish().payload.string == "m004")
+        }
+    }
+
     @Test func persistentSessionQueuesWhileAwayAndResumes() async throws {
         try await withBroker { broker, port in
             let (subscriber, first) = try await RawClient.connected(to: port, clientID: "keeper", cleanSession: false)
