@@ -9,6 +9,14 @@ struct QoSTests {
         .publish(PublishPacket(topic: topic, payload: ByteBuffer(string: payload), qos: qos, retain: retain, dup: dup, packetID: id))
     }
 
+    /// "sub", subscribed to `t` at QoS 1, and "pub", both connected.
+    private func subscriberAndPublisher(port: Int) async throws -> (subscriber: RawClient, publisher: RawClient) {
+        let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
+        _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
+        let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+        return (subscriber, publisher)
+    }
+
     @Test func qos1PublishIsAcknowledgedAndDelivered() async throws {
         try await withBroker { _, port in
             let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
@@ -56,9 +64,7 @@ struct QoSTests {
 
     @Test func deliveryQoSIsTheLowerOfPublishedAndGranted() async throws {
         try await withBroker { _, port in
-            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
-            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
-            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            let (subscriber, publisher) = try await subscriberAndPublisher(port: port)
             try await publisher.send(publish("t", "zero"))
             #expect(try await subscriber.nextPublish().qos == .atMostOnce)
             try await publisher.send(publish("t", "two", qos: .exactlyOnce, id: 3))
@@ -68,9 +74,7 @@ struct QoSTests {
 
     @Test func inflightWindowIsBoundedAndRefilledInOrder() async throws {
         try await withBroker({ $0.maximumInflightMessages = 3 }) { _, port in
-            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
-            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
-            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            let (subscriber, publisher) = try await subscriberAndPublisher(port: port)
             for index in 1...5 {
                 try await publisher.send(publish("t", "\(index)", qos: .atLeastOnce, id: UInt16(index)))
             }
@@ -88,9 +92,7 @@ struct QoSTests {
     @Test("by default 256 messages wait for acknowledgement per client, and the 257th waits its turn")
     func theDefaultWindowIs256() async throws {
         try await withBroker { _, port in
-            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
-            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
-            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            let (subscriber, publisher) = try await subscriberAndPublisher(port: port)
             for index in 1...257 {
                 try await publisher.send(publish("t", "\(index)", qos: .atLeastOnce, id: UInt16(index)))
             }
@@ -107,9 +109,7 @@ struct QoSTests {
     func inflightWindowIsBoundedInBytes() async throws {
         // "t" and a 4-byte payload: 5 bytes, two to the 10 allowed.
         try await withBroker({ $0.maximumInflightMessages = 100; $0.maximumInflightBytes = 10 }) { _, port in
-            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
-            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
-            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            let (subscriber, publisher) = try await subscriberAndPublisher(port: port)
             let large = String(repeating: "x", count: 50)
             for (index, payload) in ["m001", "m002", large, "m004"].enumerated() {
                 try await publisher.send(publish("t", payload, qos: .atLeastOnce, id: UInt16(index + 1)))
@@ -199,9 +199,7 @@ struct QoSTests {
 
     @Test func orderIsPreservedPerTopicAcrossQoSLevels() async throws {
         try await withBroker { _, port in
-            let (subscriber, _) = try await RawClient.connected(to: port, clientID: "sub")
-            _ = try await subscriber.subscribe("t", qos: .atLeastOnce)
-            let (publisher, _) = try await RawClient.connected(to: port, clientID: "pub")
+            let (subscriber, publisher) = try await subscriberAndPublisher(port: port)
             for index in 1...10 {
                 try await publisher.send(publish("t", "\(index)", qos: .atLeastOnce, id: UInt16(index)))
             }
