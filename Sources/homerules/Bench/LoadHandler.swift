@@ -12,6 +12,9 @@ final class LoadHandler: ChannelInboundHandler {
     private var sending: Sending?
     private var nextPacketID: UInt16 = 0
     private var pumping = false
+    /// Acknowledgements of what this read brought, written as one buffer at
+    /// its end: the generator must not be what a fast broker waits for.
+    private var pendingAcks: ByteBuffer?
     /// As a publisher: the end-to-end window, if the scenario uses one.
     private var flow: FlowWindow?
     private(set) var counter = DeliveryCounter()
@@ -109,6 +112,7 @@ final class LoadHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if let acks = pendingAcks.take() { context.write(wrapOutboundOut(acks), promise: nil) }
         context.flush()
     }
 
@@ -139,14 +143,17 @@ final class LoadHandler: ChannelInboundHandler {
         guard !pumping, let context, let job = sending?.job else { return }
         pumping = true
         defer { pumping = false }
+        let messageSize = (sending?.prefix.readableBytes ?? 0) + 2 + job.payloadSize
         var wrote = true
         while wrote {
             wrote = false
+            // Up to a batch of messages per write: writability is checked between batches.
+            var buffer = context.channel.allocator.buffer(capacity: messageSize * Self.batch)
+            var batched = 0
             while let state = sending, state.sent < job.count, context.channel.isWritable,
                   job.qos == .atMostOnce || state.inflight < job.inflight,
                   flow?.mayPublish(sent: state.sent) ?? true,
                   job.rate == nil || state.allowance >= 1 {
-                var buffer = context.channel.allocator.buffer(capacity: state.prefix.readableBytes + 2 + job.payloadSize)
                 buffer.writeImmutableBuffer(state.prefix)
                 if job.qos != .atMostOnce {
                     nextPacketID = nextPacketID == UInt16.max ? 1 : nextPacketID + 1
@@ -157,9 +164,15 @@ final class LoadHandler: ChannelInboundHandler {
                     .write(into: &buffer, size: job.payloadSize)
                 sending?.sent += 1
                 if job.rate != nil { sending?.allowance -= 1 }
-                context.write(wrapOutboundOut(buffer), promise: nil)
                 wrote = true
+                batched += 1
+                if batched == Self.batch {
+                    context.write(wrapOutboundOut(buffer), promise: nil)
+                    buffer = context.channel.allocator.buffer(capacity: messageSize * Self.batch)
+                    batched = 0
+                }
             }
+            if batched > 0 { context.write(wrapOutboundOut(buffer), promise: nil) }
             context.flush()
         }
         if let state = sending, state.sent == job.count, state.inflight == 0 {
@@ -170,15 +183,21 @@ final class LoadHandler: ChannelInboundHandler {
         }
     }
 
+    /// Messages written per buffer.
+    private static let batch = 64
+
     /// Writes a control packet. Acknowledgements of received messages wait
-    /// for `channelReadComplete`, which flushes a whole read's worth at once.
+    /// for `channelReadComplete`, which writes a whole read's worth at once.
     private func send(_ packet: Packet) {
         guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 16)
-        try? buffer.writeMQTTPacket(packet)
         switch packet {
-        case .puback, .pubrec, .pubcomp: context.write(wrapOutboundOut(buffer), promise: nil)
-        default: context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .puback, .pubrec, .pubcomp:
+            if pendingAcks == nil { pendingAcks = context.channel.allocator.buffer(capacity: 1024) }
+            try? pendingAcks?.writeMQTTPacket(packet)
+        default:
+            var buffer = context.channel.allocator.buffer(capacity: 16)
+            try? buffer.writeMQTTPacket(packet)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
 }
