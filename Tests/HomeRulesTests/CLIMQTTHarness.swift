@@ -138,9 +138,11 @@ extension CLIMQTTHarness {
         await eventually(timeout: timeout) { process.output.contains(text) }
     }
 
-    /// Sends `signal` to a process and waits for its exit status.
+    /// Sends `signal` to a process and waits for its exit status. Sent only
+    /// while the child is not yet reaped: a reaped child's pid may already
+    /// belong to another test's peer.
     static func send(_ signal: Int32, to process: BackgroundProcess, timeout: Duration = .seconds(30)) async -> Int32? {
-        kill(process.pid, signal)
+        process.process.send(signal)
         guard await eventually(timeout: timeout, { !process.process.isRunning }) else { return nil }
         return process.process.terminationStatus
     }
