@@ -41,6 +41,6 @@ public enum FuzzDriver {
 private func runFuzzerDriver(
     _ argc: UnsafeMutablePointer<Int32>,
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    _ callback: FuzzDriver.Callback
 ) -> Int32
 #endif

@@ -95,8 +95,10 @@ struct OutgoingMessages {
     /// Moves queued messages into free places of the window, in order.
     mutating func refill() -> [Entry] {
         var started: [Entry] = []
-        while let next = queued.first, windowHasRoom(forBytes: Self.size(of: next)) {
-            let size = Self.size(of: queued.removeFirst())
+        while let next = queued.first {
+            let size = Self.size(of: next)
+            guard windowHasRoom(forBytes: size) else { break }
+            queued.removeFirst()
             queuedBytes -= size
             started.append(startFlight(next, size: size))
         }

@@ -148,12 +148,14 @@ final class LoadHandler: ChannelInboundHandler {
         while wrote {
             wrote = false
             // Up to a batch of messages per write: writability is checked between batches.
-            var buffer = context.channel.allocator.buffer(capacity: messageSize * Self.batch)
+            // A batch's buffer is made for its first message: most calls (one per acknowledgement) send one or none.
+            var buffer = ByteBuffer()
             var batched = 0
             while let state = sending, state.sent < job.count, context.channel.isWritable,
                   job.qos == .atMostOnce || state.inflight < job.inflight,
                   flow?.mayPublish(sent: state.sent) ?? true,
                   job.rate == nil || state.allowance >= 1 {
+                if batched == 0 { buffer = context.channel.allocator.buffer(capacity: messageSize * Self.batch) }
                 buffer.writeImmutableBuffer(state.prefix)
                 if job.qos != .atMostOnce {
                     nextPacketID = nextPacketID == UInt16.max ? 1 : nextPacketID + 1
@@ -168,7 +170,6 @@ final class LoadHandler: ChannelInboundHandler {
                 batched += 1
                 if batched == Self.batch {
                     context.write(wrapOutboundOut(buffer), promise: nil)
-                    buffer = context.channel.allocator.buffer(capacity: messageSize * Self.batch)
                     batched = 0
                 }
             }
