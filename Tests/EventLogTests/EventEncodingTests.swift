@@ -3,7 +3,7 @@ import GRDB
 @testable import EventLog
 import Testing
 
-@Suite("Event encodings: database dates and JSON")
+@Suite("Event encodings: database dates and JSON", .timeLimit(.minutes(5)))
 struct EventEncodingTests {
     @Test(arguments: [0, 1_800_000_000.123, 1_800_000_000.8309999, 951_782_400.5, -86_400.25, 4_102_444_799.999])
     func databaseTextIsGRDBsDateFormat(seconds: Double) {

@@ -6,7 +6,7 @@ import Testing
 
 /// Ids are unique forever, a writer that did not finish is noticed, and the
 /// log refuses files that are not its own, with errors that say what to do.
-@Suite("Event log across restarts, kills and foreign files")
+@Suite("Event log across restarts, kills and foreign files", .timeLimit(.minutes(5)))
 struct EventLogRestartTests {
     private let start = Date(timeIntervalSince1970: 1_800_000_000)
 

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("Event log queries")
+@Suite("Event log queries", .timeLimit(.minutes(5)))
 struct EventQueriesTests {
     private let start = Date(timeIntervalSince1970: 1_800_000_000)
 

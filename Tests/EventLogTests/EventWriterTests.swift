@@ -4,7 +4,7 @@ import GRDB
 import TestSupport
 import Testing
 
-@Suite("Event log writer")
+@Suite("Event log writer", .timeLimit(.minutes(5)))
 struct EventWriterTests {
     private let start = Date(timeIntervalSince1970: 1_800_000_000)
 

@@ -5,7 +5,7 @@ import Testing
 @testable import homerules
 
 /// The benchmark's figures can be trusted: a known load gives exact counts.
-@Suite("homerules bench broker counts exactly")
+@Suite("homerules bench broker counts exactly", .timeLimit(.minutes(5)))
 struct BenchBrokerTests {
     @Test func theCounterSeesLossDuplicatesAndReordering() {
         var counter = DeliveryCounter()

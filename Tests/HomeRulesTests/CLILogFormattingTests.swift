@@ -4,7 +4,7 @@ import Testing
 
 @testable import homerules
 
-@Suite("CLI log formatting: durations, --since, tables")
+@Suite("CLI log formatting: durations, --since, tables", .timeLimit(.minutes(5)))
 struct CLILogFormattingTests {
     static let durations: [(Double, String)] = [
         (0, "0 s"), (59.9, "59 s"), (60, "1 min"), (3599, "59 min"), (3600, "1 h"), (3660, "1 h 1 min"),

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The CLI reads the log while the daemon's writer keeps writing (WAL).
-@Suite("homerules devices, events and why beside a running writer")
+@Suite("homerules devices, events and why beside a running writer", .timeLimit(.minutes(5)))
 struct CLILogWhileWritingTests {
     private func homerules(_ arguments: [String], in directory: String) async throws -> ProcessResult {
         try await CLILogHome.homerules(arguments, in: directory)

@@ -4,7 +4,7 @@ import MQTTClient
 import Rules
 import Testing
 
-@Suite("SimulatedDevice and its payloads")
+@Suite("SimulatedDevice and its payloads", .timeLimit(.minutes(5)))
 struct CLIMQTTSimulatedDeviceTests {
     static func device(_ yaml: String) throws -> Device {
         let loaded = HomeLoader.load(deviceFiles: [SourceFile(path: "d.yaml", text: yaml)], ruleFiles: [])

@@ -3,7 +3,7 @@ import HomeRules
 import TestSupport
 import Testing
 
-@Suite("homerules certs")
+@Suite("homerules certs", .timeLimit(.minutes(5)))
 struct CertsCommandTests {
     private func mode(_ path: String) throws -> Int {
         try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)

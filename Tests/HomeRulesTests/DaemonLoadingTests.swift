@@ -7,7 +7,7 @@ import Testing
 /// Loading the home never runs on the broker's thread: a load that takes
 /// long neither stops the broker from serving nor the rules in force from
 /// running, and it does not hold up a shutdown.
-@Suite("homerules serve while the home loads")
+@Suite("homerules serve while the home loads", .timeLimit(.minutes(5)))
 struct DaemonLoadingTests {
     @Test func theBrokerListensAndServesBeforeTheHomeHasLoaded() async throws {
         let loader = HeldLoader()

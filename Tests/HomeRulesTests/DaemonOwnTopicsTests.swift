@@ -7,7 +7,7 @@ import Testing
 /// The daemon's own publications (`homerules/events/<kind>`,
 /// `homerules/status`, and with the embedded broker its commands too) never
 /// come back to it as input, so a rule on `#` cannot make it feed on itself.
-@Suite("homerules serve never hears its own voice")
+@Suite("homerules serve never hears its own voice", .timeLimit(.minutes(5)))
 struct DaemonOwnTopicsTests {
     /// A catch-all rule, as a user who wants an alert for everything writes it.
     static let catchAll = ["catch-all.yaml": """

@@ -8,7 +8,7 @@ import Testing
 
 /// The daemon with independent peers: a Mosquitto broker in external mode,
 /// and an ESP8266-like device written with paho-mqtt.
-@Suite("homerules serve with real peers")
+@Suite("homerules serve with real peers", .timeLimit(.minutes(5)))
 struct DaemonPeerTests {
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func externalBrokerRestartRestoresPresenceThenRetainedMessagesCorrectIt() async throws {

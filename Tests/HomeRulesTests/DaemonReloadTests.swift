@@ -7,7 +7,7 @@ import Testing
 
 /// A reload is all or nothing: the new home is put in force only once the
 /// bus is subscribed to its topics.
-@Suite("homerules serve: reloads that fail")
+@Suite("homerules serve: reloads that fail", .timeLimit(.minutes(5)))
 struct DaemonReloadTests {
     @Test func aReloadWhoseSubscriptionsFailLeavesThePreviousHomeInForce() async throws {
         // A real broker over TCP whose ACL lets the daemon read home/... and homerules/... only: a subscription to

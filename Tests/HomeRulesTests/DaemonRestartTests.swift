@@ -5,7 +5,7 @@ import Rules
 import TestSupport
 import Testing
 
-@Suite("serve: presence after a restart")
+@Suite("serve: presence after a restart", .timeLimit(.minutes(5)))
 struct DaemonRestartTests {
     /// The embedded broker keeps retained messages and wills in memory only:
     /// after a restart nothing but the grace period can tell that a device

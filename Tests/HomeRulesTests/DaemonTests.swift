@@ -47,7 +47,7 @@ enum TestHome {
     static let will = Will(topic: "home/node/status", payload: ByteBuffer(string: "offline"), qos: .atLeastOnce, retain: true)
 }
 
-@Suite("homerules serve, in process")
+@Suite("homerules serve, in process", .timeLimit(.minutes(5)))
 struct DaemonTests {
     @Test func aThresholdCrossingSwitchesTheLEDAndTheCauseChainIsLogged() async throws {
         try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in

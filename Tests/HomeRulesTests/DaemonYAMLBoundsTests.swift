@@ -7,7 +7,7 @@ import Testing
 /// Nothing a user can put in a watched folder takes the broker down: a file
 /// beyond the YAML bounds is refused at `file:line:column`, by `rules check`
 /// and by a running `serve`, whose rules stay in force.
-@Suite("Hostile YAML files in a home")
+@Suite("Hostile YAML files in a home", .timeLimit(.minutes(5)))
 struct DaemonYAMLBoundsTests {
     @Test(arguments: [
         ("chain.yaml", HostileYAML.aliasChain(length: 10_000), "chain.yaml:35:15: error: YAML nested deeper than 64 levels"),

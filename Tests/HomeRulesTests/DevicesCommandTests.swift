@@ -4,7 +4,7 @@ import Rules
 import TestSupport
 import Testing
 
-@Suite("homerules devices")
+@Suite("homerules devices", .timeLimit(.minutes(5)))
 struct DevicesCommandTests {
     /// The cells of a table line: columns are two or more spaces apart.
     private func cells(_ line: Substring) -> [String] {

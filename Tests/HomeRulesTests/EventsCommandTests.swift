@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("homerules events")
+@Suite("homerules events", .timeLimit(.minutes(5)))
 struct EventsCommandTests {
     /// The events of a `--json` run, parsed back.
     private func parsed(_ result: ProcessResult) throws -> [Event] {

@@ -4,7 +4,7 @@ import Testing
 /// The daemon's input queue stays short: the bus pauses past the high mark
 /// and reads again at the low one; beyond its capacity messages are dropped,
 /// and the drops reported once a second.
-@Suite("The daemon's input gate")
+@Suite("The daemon's input gate", .timeLimit(.minutes(5)))
 struct InputGateTests {
     @Test func pausesOnceAtTheHighMarkAndResumesOnceAtTheLowMark() {
         let gate = InputGate(high: 10, low: 3)

@@ -5,7 +5,7 @@ import Testing
 
 /// `homerules passwd` run as a user runs it, its files checked by the real
 /// Mosquitto (the broker accepts the users) and by `mosquitto_passwd`.
-@Suite("homerules passwd")
+@Suite("homerules passwd", .timeLimit(.minutes(5)))
 struct PasswdCommandTests {
     private func passwd(_ arguments: [String], stdin: String? = nil) async throws -> ProcessResult {
         try await run(HomeRulesBinary.path, ["passwd"] + arguments, stdin: stdin)

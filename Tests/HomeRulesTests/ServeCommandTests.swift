@@ -5,7 +5,7 @@ import MQTTClient
 import TestSupport
 import Testing
 
-@Suite("homerules serve: settings file and the process")
+@Suite("homerules serve: settings file and the process", .timeLimit(.minutes(5)))
 struct ServeCommandTests {
     @Test func settingsAreReadWithPathsRelativeToTheFile() throws {
         let yaml = """

@@ -7,7 +7,7 @@ import Testing
 /// `homerules serve` killed with SIGKILL while devices publish: the log
 /// stays whole, nothing that `homerules events` showed is lost, ids go on
 /// above everything handed out, and the daemon serves again at once.
-@Suite("homerules serve after kill -9")
+@Suite("homerules serve after kill -9", .timeLimit(.minutes(5)))
 struct ServeKillTests {
     @Test func aKillUnderLoadLosesOnlyWhatWasQueuedAndTheDaemonServesAgainAtOnce() async throws {
         let home = try ServeHome()

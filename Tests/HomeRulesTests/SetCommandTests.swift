@@ -5,7 +5,7 @@ import MQTTClient
 import TestSupport
 import Testing
 
-@Suite("homerules set and toggle")
+@Suite("homerules set and toggle", .timeLimit(.minutes(5)))
 struct SetCommandTests {
     static let devices = """
         id: node

@@ -4,7 +4,7 @@ import MQTTClient
 import TestSupport
 import Testing
 
-@Suite("homerules simulate")
+@Suite("homerules simulate", .timeLimit(.minutes(5)))
 struct SimulateCommandTests {
     static let devices = """
         id: node

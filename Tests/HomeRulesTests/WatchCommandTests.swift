@@ -5,7 +5,7 @@ import MQTTClient
 import TestSupport
 import Testing
 
-@Suite("homerules watch")
+@Suite("homerules watch", .timeLimit(.minutes(5)))
 struct WatchCommandTests {
     /// Publishes events as the daemon does: JSON on homerules/events/<kind>.
     static func publish(_ events: [Event], with client: MQTTClient) async throws {

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("homerules why")
+@Suite("homerules why", .timeLimit(.minutes(5)))
 struct WhyCommandTests {
     @Test func anActuatorsStateIsExplainedByItsChainOfCauses() async throws {
         let home = try await CLILogHome()

@@ -8,7 +8,7 @@ import Testing
 /// The ACL fixture loaded into the real Mosquitto 2.0.11, probed by every
 /// client of the fixture, and compared with what `AccessControlList` says
 /// (and with the recording in `ACLFixture.expected`).
-@Suite("The ACL against the real Mosquitto")
+@Suite("The ACL against the real Mosquitto", .timeLimit(.minutes(5)))
 struct AuthACLParityTests {
     private static let passwords = [("alice", "a"), ("bob", "b"), ("c+x", "c"), ("d/x", "d"), ("hash", "h"), ("root", "r")]
 

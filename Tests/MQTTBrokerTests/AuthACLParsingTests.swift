@@ -3,7 +3,7 @@ import Testing
 
 /// The lines Mosquitto 2.0.11 refuses to start with are errors here, at
 /// their place; the lines it reads oddly are read the same way, with a warning.
-@Suite("Reading the ACL file as Mosquitto does")
+@Suite("Reading the ACL file as Mosquitto does", .timeLimit(.minutes(5)))
 struct AuthACLParsingTests {
     private func errors(_ text: String) -> [String] {
         do {

@@ -1,7 +1,7 @@
 import MQTTBroker
 import Testing
 
-@Suite("The ACL file: who may publish, receive and subscribe")
+@Suite("The ACL file: who may publish, receive and subscribe", .timeLimit(.minutes(5)))
 struct AuthACLTests {
     private let acl: AccessControlList
     private let anonymous = ClientIdentity(clientID: "anon1", username: nil)

@@ -3,7 +3,7 @@ import MQTTBroker
 import TestSupport
 import Testing
 
-@Suite("The password file: reading, checking, editing, writing")
+@Suite("The password file: reading, checking, editing, writing", .timeLimit(.minutes(5)))
 struct AuthPasswordFileTests {
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

@@ -16,7 +16,7 @@ enum PasswordVectors {
         "$6$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==$etYavmWgGKvy55fy+Jw1msBUYWT6WYGhDYnY3NiYvVUIbsJhgtVUPxtFbyQ2ZRIM9Wh5FBE3hUeWjyeRgSUy1Q=="  // pw6
 }
 
-@Suite("Password hashes in Mosquitto's encoding")
+@Suite("Password hashes in Mosquitto's encoding", .timeLimit(.minutes(5)))
 struct AuthPasswordHashTests {
     @Test(arguments: [
         (PasswordVectors.pbkdf2Salt12, "pw12"), (PasswordVectors.pbkdf2Salt64, "pw64"),
@@ -88,7 +88,7 @@ struct AuthPasswordHashTests {
     }
 }
 
-@Suite("Base64 as the password file uses it")
+@Suite("Base64 as the password file uses it", .timeLimit(.minutes(5)))
 struct AuthBase64Tests {
     @Test func rfc4648Vectors() {
         let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=", "foobar": "Zm9vYmFy"]

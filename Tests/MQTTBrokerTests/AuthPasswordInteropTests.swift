@@ -7,7 +7,7 @@ import Testing
 
 /// Password files in both directions with Debian's Mosquitto 2.0.11, and the
 /// CONNACK codes it answers, side by side with `ConnectAuthenticator`.
-@Suite("Password files and CONNACK codes against the real Mosquitto")
+@Suite("Password files and CONNACK codes against the real Mosquitto", .timeLimit(.minutes(5)))
 struct AuthPasswordInteropTests {
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

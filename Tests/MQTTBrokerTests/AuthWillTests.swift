@@ -8,7 +8,7 @@ import Testing
 /// A will is a PUBLISH its client leaves behind: it must pass the same
 /// checks. Run against the real Mosquitto 2.0.11 and against ours, with the
 /// same ACL: the CONNECT is accepted and the forbidden will never published.
-@Suite("Wills pass the ACL and the $SYS rule, as on Mosquitto")
+@Suite("Wills pass the ACL and the $SYS rule, as on Mosquitto", .timeLimit(.minutes(5)))
 struct AuthWillTests {
     /// Anonymous clients may read `lab/#` and `$SYS/#`, and write only under their own client id.
     static let acl = """

@@ -7,7 +7,7 @@ import Testing
 /// TCP holds their clients back instead of the broker acknowledging
 /// messages it then drops. Past the slow-consumer timeout the subscriber
 /// is on its own, so that one stuck client cannot stall the home.
-@Suite("Backpressure: publishers wait for a subscriber that is behind")
+@Suite("Backpressure: publishers wait for a subscriber that is behind", .timeLimit(.minutes(5)))
 struct BackpressureTests {
     /// Waits (bounded) until the broker's status satisfies `condition`.
     private func waitForStatus(_ broker: MQTTBroker, timeout: Duration = .seconds(30), _ condition: (BrokerStatus) -> Bool) async throws -> Bool {

@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import Testing
 
-@Suite("CONNECT and connection lifecycle")
+@Suite("CONNECT and connection lifecycle", .timeLimit(.minutes(5)))
 struct ConnectTests {
     @Test func acceptsMQTT311AndMQTT31() async throws {
         try await withBroker { _, port in

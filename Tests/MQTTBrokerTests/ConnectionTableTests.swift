@@ -6,7 +6,7 @@ import Testing
 
 /// The broker's table of connections counts against `max_connections`: a
 /// connection is in it exactly while its handler is in a pipeline.
-@Suite("The connection table")
+@Suite("The connection table", .timeLimit(.minutes(5)))
 struct ConnectionTableTests {
     private func makeCore(on loop: EmbeddedEventLoop) throws -> BrokerCore {
         let core = BrokerCore(

@@ -2,7 +2,7 @@ import MQTT
 @testable import MQTTBroker
 import Testing
 
-@Suite("The outgoing window and queue")
+@Suite("The outgoing window and queue", .timeLimit(.minutes(5)))
 struct InflightTests {
     @Test("a window wider than the packet identifiers is 65,535 wide: the next message waits, nothing spins")
     func theWindowNeverOutgrowsThePacketIdentifiers() {

@@ -174,7 +174,7 @@ struct InteropMosquitto {
 #if os(Linux)
 /// The peers must stop when asked, or every test that stops one waits out
 /// the grace period and a hung peer outlives its timeout.
-@Suite("Interop: peer processes")
+@Suite("Interop: peer processes", .timeLimit(.minutes(5)))
 struct InteropPeerProcessTests {
     @Test("a peer started from a test's thread does not block SIGTERM")
     func peersAcceptSIGTERM() async throws {
@@ -187,6 +187,23 @@ struct InteropPeerProcessTests {
         #expect(!sleeper.process.isRunning)
         #expect(sleeper.process.wasKilledBySignal)
         #expect(sleeper.process.terminationStatus == SIGTERM)
+    }
+
+    @Test("a mosquitto whose port another test's broker holds is not taken for one that runs")
+    func mosquittoOnATakenPortFailsToStart() async throws {
+        _ = try Peers.require("mosquitto")
+        try await withInteropBroker { other in
+            await #expect(throws: PeerMissing.self) { _ = try await MosquittoBroker.start(port: other.port) }
+        }
+    }
+
+    @Test("ports for peers come from below the ephemeral range, each once")
+    func peerPortsStayOutOfTheEphemeralRange() throws {
+        let range = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let ephemeralStart = try #require(range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
+        let ports = try (0..<200).map { _ in try freeLoopbackPort() }
+        #expect(Set(ports).count == ports.count)
+        #expect(ports.allSatisfy { $0 >= 1024 && $0 < ephemeralStart })
     }
 }
 #endif

@@ -3,7 +3,7 @@ import MQTTBroker
 import NIOCore
 import Testing
 
-@Suite("Limits and malformed input")
+@Suite("Limits and malformed input", .timeLimit(.minutes(5)))
 struct LimitTests {
     /// A subscriber on `t` that must keep receiving while another connection misbehaves.
     private func bystander(port: Int) async throws -> (RawClient, RawClient) {

@@ -4,7 +4,7 @@ import NIOCore
 import Synchronization
 import Testing
 
-@Suite("In-process subscriptions")
+@Suite("In-process subscriptions", .timeLimit(.minutes(5)))
 struct LocalSubscriptionTests {
     @Test func whatASubscriptionSendsNeverComesBackToItButReachesEveryoneElse() async throws {
         try await withBroker { broker, port in

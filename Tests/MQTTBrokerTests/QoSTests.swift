@@ -3,7 +3,7 @@ import MQTTBroker
 import NIOCore
 import Testing
 
-@Suite("QoS flows and sessions")
+@Suite("QoS flows and sessions", .timeLimit(.minutes(5)))
 struct QoSTests {
     private func publish(_ topic: String, _ payload: String, qos: QoS = .atMostOnce, id: UInt16 = 0, retain: Bool = false, dup: Bool = false) -> Packet {
         .publish(PublishPacket(topic: topic, payload: ByteBuffer(string: payload), qos: qos, retain: retain, dup: dup, packetID: id))

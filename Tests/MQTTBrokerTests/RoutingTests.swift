@@ -3,7 +3,7 @@ import MQTTBroker
 import NIOCore
 import Testing
 
-@Suite("Subscriptions, routing and retained messages")
+@Suite("Subscriptions, routing and retained messages", .timeLimit(.minutes(5)))
 struct RoutingTests {
     private func publish(_ topic: String, _ payload: String, qos: QoS = .atMostOnce, id: UInt16 = 0, retain: Bool = false) -> Packet {
         .publish(PublishPacket(topic: topic, payload: ByteBuffer(string: payload), qos: qos, retain: retain, packetID: id))

@@ -7,7 +7,7 @@ import Testing
 
 /// The broker's security as Mosquitto users set it up, proved with the real
 /// `mosquitto_pub` and `mosquitto_sub` as clients.
-@Suite("Broker security: passwords, ACL, TLS, reload")
+@Suite("Broker security: passwords, ACL, TLS, reload", .timeLimit(.minutes(5)))
 struct SecurityTests {
     /// `jake` / `1234`, as in the project's origin document, and `alice` / `secret`.
     private static func passwordFile(in directory: TemporaryDirectory, jake: String = "1234") throws -> String {

@@ -5,7 +5,7 @@ import Testing
 
 /// Persistent sessions are counted while their client is away, and removed
 /// after `persistent_client_expiration`, as Mosquitto does.
-@Suite("Persistent sessions: counted, and expired")
+@Suite("Persistent sessions: counted, and expired", .timeLimit(.minutes(5)))
 struct SessionExpiryTests {
     @Test func anAwayClientsSessionExpires() async throws {
         // 20 s: coming back must beat the expiration even on a loaded machine.

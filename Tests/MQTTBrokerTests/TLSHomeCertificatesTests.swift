@@ -5,7 +5,7 @@ import Testing
 
 /// The library behind `homerules certs`: what it writes, with which
 /// permissions, what it keeps, and what OpenSSL makes of it.
-@Suite struct TLSHomeCertificatesTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSHomeCertificatesTests {
     private func mode(_ path: String) throws -> Int {
         try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
     }

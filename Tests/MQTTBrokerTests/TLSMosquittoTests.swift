@@ -6,7 +6,7 @@ import Testing
 /// The files of `homerules certs` in the real Mosquitto, as the origin
 /// document sets it up with openssl: a TLS listener with cafile, certfile
 /// and keyfile, and mosquitto_pub / mosquitto_sub with --cafile.
-@Suite struct TLSMosquittoTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSMosquittoTests {
     @Test(.enabled(if: Peers.enabled("mosquitto", "mosquitto_sub", "mosquitto_pub")))
     func mosquittoServesTLSWithTheHomeCertificates() async throws {
         let fixture = try TLSFixture()

@@ -8,7 +8,7 @@ import Testing
 /// A TLS listener built from `makeServerContext()` and
 /// `BrokerTLS.addServerHandlers`, with certificates made by `homerules
 /// certs`' library, against mosquitto_sub and our own client.
-@Suite struct TLSServerTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSServerTests {
     /// mosquitto_sub that prints one message and exits, or gives up after 20 s.
     private func mosquittoSub(_ tls: [String]) throws -> BackgroundProcess {
         try BackgroundProcess(try Peers.require("mosquitto_sub"), tls + ["-t", "tls/test", "-C", "1", "-W", "20"])

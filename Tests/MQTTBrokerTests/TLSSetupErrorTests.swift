@@ -5,7 +5,7 @@ import Testing
 
 /// A TLS listener with files it cannot use does not start, and says which
 /// option names which file and what is wrong with it.
-@Suite struct TLSSetupErrorTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSSetupErrorTests {
     private func setupError(_ files: BrokerConfiguration.TLSFiles) -> TLSSetupError? {
         do {
             _ = try files.makeServerContext()

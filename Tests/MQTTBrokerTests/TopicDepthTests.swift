@@ -7,7 +7,7 @@ import Testing
 /// Topics as deep as MQTT allows (65,535 levels) from a hostile client: the
 /// broker refuses what is deeper than `maximumTopicLevels` (201, where
 /// Mosquitto 2.0 draws the line) and stays up for everyone else.
-@Suite("Deep topics: refused past 201 levels, the broker stays up")
+@Suite("Deep topics: refused past 201 levels, the broker stays up", .timeLimit(.minutes(5)))
 struct TopicDepthTests {
     /// 65,535 empty levels: the deepest topic MQTT allows.
     static let deepestTopic = String(repeating: "/", count: 65_534)

@@ -3,7 +3,7 @@ import MQTTBroker
 import NIOCore
 import Testing
 
-@Suite("Will messages")
+@Suite("Will messages", .timeLimit(.minutes(5)))
 struct WillTests {
     private let will = Will(topic: "home/node/status", payload: ByteBuffer(string: "offline"), qos: .atLeastOnce, retain: true)
 

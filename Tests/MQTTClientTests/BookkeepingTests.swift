@@ -8,7 +8,7 @@ import Testing
 
 /// The client's pure parts: identifiers, the inflight window, routing,
 /// backoff and packet sizes, without sockets.
-@Suite struct BookkeepingTests {
+@Suite(.timeLimit(.minutes(5))) struct BookkeepingTests {
     @Test func packetIDsSkipThoseInUseAndWrap() {
         var ids = PacketIDAllocator()
         #expect(ids.allocate() == 1)

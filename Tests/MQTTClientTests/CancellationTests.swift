@@ -4,7 +4,7 @@ import Testing
 
 /// Cancelling the task that waits for an operation, against a scripted
 /// server that never answers it.
-@Suite struct CancellationTests {
+@Suite(.timeLimit(.minutes(5))) struct CancellationTests {
     @Test func cancelledPublishStopsWaitingButStaysInFlight() async throws {
         let broker = try await ScriptedBroker()
         let client = try MQTTClient(configuration: .local(port: broker.port))

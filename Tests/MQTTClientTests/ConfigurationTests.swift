@@ -4,7 +4,7 @@ import Testing
 
 @testable import MQTTClient
 
-@Suite struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(5))) struct ConfigurationTests {
     @Test func urlWithHostOnlyUsesTheDefaultPort() throws {
         let configuration = try MQTTClientConfiguration(url: "mqtt://broker.local")
         #expect(configuration.host == "broker.local")

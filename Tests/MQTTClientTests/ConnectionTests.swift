@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Connecting to a real Mosquitto broker, and failing to.
-@Suite struct ConnectionTests {
+@Suite(.timeLimit(.minutes(5))) struct ConnectionTests {
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func connectsAndDisconnectsTwice() async throws {
         _ = try Peers.require("mosquitto")

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// Our client against the independent command-line clients of Mosquitto.
-@Suite struct InteroperabilityTests {
+@Suite(.timeLimit(.minutes(5))) struct InteroperabilityTests {
     @Test(.enabled(if: Peers.enabled("mosquitto", "mosquitto_sub")))
     func mosquittoSubReceivesWhatWePublish() async throws {
         let mosquittoSub = try Peers.require("mosquitto_sub")

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Publishing and subscribing through a real Mosquitto broker.
-@Suite struct PublishSubscribeTests {
+@Suite(.timeLimit(.minutes(5))) struct PublishSubscribeTests {
     @Test(.enabled(if: Peers.enabled("mosquitto")), arguments: [QoS.atMostOnce, .atLeastOnce, .exactlyOnce])
     func everyMessageArrivesOnceInOrder(qos: QoS) async throws {
         _ = try Peers.require("mosquitto")

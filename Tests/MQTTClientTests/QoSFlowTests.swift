@@ -5,7 +5,7 @@ import Testing
 
 /// The QoS 1 and 2 exchanges packet by packet, against a scripted server
 /// that resends, withholds acknowledgements and drops the connection on cue.
-@Suite struct QoSFlowTests {
+@Suite(.timeLimit(.minutes(5))) struct QoSFlowTests {
     private static func publish(_ topic: String, qos: QoS, id: UInt16, dup: Bool = false) -> Packet {
         .publish(PublishPacket(topic: topic, payload: ByteBuffer(string: topic), qos: qos, dup: dup, packetID: id))
     }

@@ -7,7 +7,7 @@ import Testing
 
 /// Wills, persistent sessions, reconnecting and keepalive against a real
 /// Mosquitto broker.
-@Suite struct SessionTests {
+@Suite(.timeLimit(.minutes(5))) struct SessionTests {
     private static let will = Will(
         topic: "home/node/status", payload: ByteBuffer(string: "offline"), qos: .atLeastOnce, retain: false)
 

@@ -8,7 +8,7 @@ import Testing
 /// Our client over TLS against the real Mosquitto, with certificates from
 /// the library behind `homerules certs`: server authentication only, and
 /// mutual with a client certificate.
-@Suite struct TLSClientTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSClientTests {
     /// An authority, a server certificate for the loopback names and a
     /// `daemon` client certificate, in a temporary directory.
     private struct Certificates {

@@ -9,7 +9,7 @@ private let fixedFlagTypes: [(PacketType, UInt8)] = [
     (.suback, 0), (.unsubscribe, 2), (.unsuback, 0), (.pingreq, 0), (.pingresp, 0), (.disconnect, 0),
 ]
 
-@Suite("Malformed fixed headers")
+@Suite("Malformed fixed headers", .timeLimit(.minutes(5)))
 struct MalformedHeaderTests {
     @Test("every wrong flag value of every fixed-flag type is refused from the first byte")
     func reservedFlags() {
@@ -78,7 +78,7 @@ struct MalformedHeaderTests {
     }
 }
 
-@Suite("Malformed bodies")
+@Suite("Malformed bodies", .timeLimit(.minutes(5)))
 struct MalformedBodyTests {
     @Test("a CONNECT cut anywhere inside its fields is truncated")
     func truncatedConnect() throws {
@@ -184,7 +184,7 @@ struct MalformedBodyTests {
     }
 }
 
-@Suite("Malformed CONNECT")
+@Suite("Malformed CONNECT", .timeLimit(.minutes(5)))
 struct MalformedConnectTests {
     @Test("fixed header flags other than 0 are refused in MQTT 3.1.1", arguments: UInt8(1)...15)
     func fixedHeaderFlags(flags: UInt8) {

@@ -30,7 +30,7 @@ private func readAllInbound(_ channel: EmbeddedChannel) throws -> [Packet] {
     return packets
 }
 
-@Suite("The codec in a NIO pipeline")
+@Suite("The codec in a NIO pipeline", .timeLimit(.minutes(5)))
 struct PipelineTests {
     let packets = samples.map(\.packet)
     let stream: [UInt8]

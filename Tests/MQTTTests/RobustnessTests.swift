@@ -3,7 +3,7 @@ import NIOCore
 import TestSupport
 import Testing
 
-@Suite("Robustness against arbitrary bytes")
+@Suite("Robustness against arbitrary bytes", .timeLimit(.minutes(5)))
 struct RobustnessTests {
     /// Decodes `bytes` to the end; each packet decoded must survive another
     /// round trip, since the decoder hands on only what the encoder accepts.

@@ -81,7 +81,7 @@ let samples: [Sample] = [
     Sample("DISCONNECT", .disconnect(DisconnectPacket())),
 ]
 
-@Suite("Round trips")
+@Suite("Round trips", .timeLimit(.minutes(5)))
 struct RoundTripTests {
     @Test("every packet type decodes to what was encoded", arguments: samples)
     func roundTrip(_ sample: Sample) throws {
@@ -134,7 +134,7 @@ struct RoundTripTests {
     }
 }
 
-@Suite("Golden encodings, written by hand from the specification")
+@Suite("Golden encodings, written by hand from the specification", .timeLimit(.minutes(5)))
 struct GoldenEncodingTests {
     @Test("CONNECT 3.1.1: client id, clean session, keepalive 60 (§3.1)")
     func connect() throws {

@@ -30,7 +30,7 @@ private let illFormed: [IllFormed] = [
     IllFormed("FF", "byte FF"),
 ]
 
-@Suite("UTF-8 strings (§1.5.3)")
+@Suite("UTF-8 strings (§1.5.3)", .timeLimit(.minutes(5)))
 struct StringTests {
     @Test("ill-formed UTF-8 in a topic name is refused", arguments: illFormed)
     func inTopic(_ sample: IllFormed) {
@@ -110,7 +110,7 @@ struct StringTests {
     }
 }
 
-@Suite("The encoder writes only what the decoder accepts")
+@Suite("The encoder writes only what the decoder accepts", .timeLimit(.minutes(5)))
 struct EncoderValidationTests {
     @Test("packets that break a rule are refused and nothing is written", arguments: [
         (Packet.publish(PublishPacket(topic: "a/+", payload: ByteBuffer())), MQTTProtocolError.invalidTopicName("a/+")),

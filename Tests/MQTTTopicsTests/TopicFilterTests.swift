@@ -2,7 +2,7 @@ import MQTTTopics
 import TestSupport
 import Testing
 
-@Suite("Compiled filters (the ACL's): matching, covering, intersecting")
+@Suite("Compiled filters (the ACL's): matching, covering, intersecting", .timeLimit(.minutes(5)))
 struct TopicFilterTests {
     private func matches(_ filter: String, _ topic: String) -> Bool {
         var topic = topic
@@ -65,7 +65,7 @@ struct TopicFilterTests {
     }
 }
 
-@Suite("Compiled filters at 65,535 levels")
+@Suite("Compiled filters at 65,535 levels", .timeLimit(.minutes(5)))
 struct DeepTopicFilterTests {
     @Test func matchingCoveringAndIntersectingDoNotRecurse() async throws {
         try await offloaded { Self.checkTheDeepestFilters() }

@@ -1,7 +1,7 @@
 @testable import MQTTTopics
 import Testing
 
-@Suite("Topic names and filters (§4.7)")
+@Suite("Topic names and filters (§4.7)", .timeLimit(.minutes(5)))
 struct TopicTests {
     @Test("valid topic names", arguments: [
         "a", "/", "//", "sport/tennis/player1", "/finance", "finance/", "$SYS/broker/uptime", " ", "a b",

@@ -2,7 +2,7 @@ import MQTTTopics
 import TestSupport
 import Testing
 
-@Suite("Topic trees: subscriptions and retained topics, at any depth")
+@Suite("Topic trees: subscriptions and retained topics, at any depth", .timeLimit(.minutes(5)))
 struct TopicTreeTests {
     /// 65,535 levels, all empty: the deepest topic MQTT allows (65,534 bytes).
     static let deepestTopic = String(repeating: "/", count: 65_534)

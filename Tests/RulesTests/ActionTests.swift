@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("Actions, modes, cooldown, loop guard") struct ActionTests {
+@Suite("Actions, modes, cooldown, loop guard", .timeLimit(.minutes(5))) struct ActionTests {
     let plug = """
         id: desk-plug
         name: Desk plug

@@ -4,7 +4,7 @@ import Testing
 
 /// NTP setting the wall clock of a board without a real-time clock: durations
 /// run on the monotonic clock, `at` and `cron` on the wall clock.
-@Suite("Wall-clock jumps") struct ClockJumpTests {
+@Suite("Wall-clock jumps", .timeLimit(.minutes(5))) struct ClockJumpTests {
     @Test func aJumpOfAnHourEitherWayNeitherFiresHoldsNorMarksDevicesOffline() throws {
         var harness = try Harness(
             devices: [livingroomNode, "{ id: quiet, presence: { expire_after: 5m }, sensors: { t: { topic: q/t, type: number } } }"],

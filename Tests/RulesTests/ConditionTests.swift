@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("Conditions") struct ConditionTests {
+@Suite("Conditions", .timeLimit(.minutes(5))) struct ConditionTests {
     /// A rule fired by `buttons/go` whose `if` is the given YAML.
     func harness(if conditions: String) throws -> Harness {
         var harness = try Harness(rules: """

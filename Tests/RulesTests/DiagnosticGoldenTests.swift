@@ -3,7 +3,7 @@ import Testing
 @testable import Rules
 
 /// Exact error messages, with exact lines and columns.
-@Suite("Error messages") struct DiagnosticGoldenTests {
+@Suite("Error messages", .timeLimit(.minutes(5))) struct DiagnosticGoldenTests {
     @Test func deviceErrors() {
         let found = errors(devices: ["bad.yaml": """
             - id: living room
@@ -251,7 +251,7 @@ import Testing
     }
 }
 
-@Suite("YAML features") struct YAMLFeatureTests {
+@Suite("YAML features", .timeLimit(.minutes(5))) struct YAMLFeatureTests {
     @Test func anchorsAndMergeKeys() throws {
         let home = try validHome(devices: ["plugs.yaml": """
             - &plug

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("Less common paths") struct EdgeCaseTests {
+@Suite("Less common paths", .timeLimit(.minutes(5))) struct EdgeCaseTests {
     @Test func fromOnlyFiresWhenTheValueLeaves() throws {
         var harness = try Harness(rules: """
             - id: left-away

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("The example home at the repository root") struct ExampleHomeTests {
+@Suite("The example home at the repository root", .timeLimit(.minutes(5))) struct ExampleHomeTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

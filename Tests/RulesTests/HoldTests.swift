@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("for: holding a trigger") struct HoldTests {
+@Suite("for: holding a trigger", .timeLimit(.minutes(5))) struct HoldTests {
     let rule = """
         - id: hot-for-30s
           when: { sensor: livingroom-node.temperature, above: 28, for: 30s }

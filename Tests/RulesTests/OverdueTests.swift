@@ -13,7 +13,7 @@ func saved(_ harness: Harness) throws -> EngineSnapshot {
     try JSONDecoder().decode(EngineSnapshot.self, from: JSONEncoder().encode(harness.engine.snapshot(at: harness.clock)))
 }
 
-@Suite("Timers after a restart") struct OverdueTests {
+@Suite("Timers after a restart", .timeLimit(.minutes(5))) struct OverdueTests {
     let holdRule = """
         - id: hot-for-30s
           when: { sensor: livingroom-node.temperature, above: 28, for: 30s }

@@ -18,7 +18,7 @@ let nodeLostRule = """
       then: [{ publish: { topic: alerts, payload: "{{ device.name }} went offline" } }]
     """
 
-@Suite("Presence after a restart is provisional until confirmed") struct PresenceRestartTests {
+@Suite("Presence after a restart is provisional until confirmed", .timeLimit(.minutes(5))) struct PresenceRestartTests {
     @Test func restoredPresenceUnheardForTheGracePeriodGoesOffline() throws {
         var harness = try Harness(rules: nodeLostRule, restoring: savedOnlineNode())
         let status = try #require(harness.engine.status(ofDevice: "livingroom-node"))

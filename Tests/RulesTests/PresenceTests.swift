@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("Presence conventions and expiry") struct PresenceTests {
+@Suite("Presence conventions and expiry", .timeLimit(.minutes(5))) struct PresenceTests {
     func presence(of device: String, after messages: [(String, String)]) throws -> [PresenceState] {
         var harness = try Harness(devices: [device], rules: "[]")
         return messages.map { topic, text in

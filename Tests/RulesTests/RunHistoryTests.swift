@@ -5,7 +5,7 @@ import TestSupport
 
 /// The loop guard's memory of recent runs counts exactly what a scan of the
 /// window would, and survives a snapshot as a plain list of instants.
-@Suite("Loop guard run history")
+@Suite("Loop guard run history", .timeLimit(.minutes(5)))
 struct RunHistoryTests {
     @Test func countsTheRunsInsideTheWindowLikeAScan() {
         var history = RunHistory()

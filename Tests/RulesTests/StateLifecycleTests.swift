@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("Reconnects, retained messages, reload and restore") struct StateLifecycleTests {
+@Suite("Reconnects, retained messages, reload and restore", .timeLimit(.minutes(5))) struct StateLifecycleTests {
     @Test func aDeviceReconnectingAboveTheThresholdDoesNotFire() throws {
         var harness = try Harness(rules: hotRoomRule)
         harness.startNode(temperature: 25)
@@ -154,7 +154,7 @@ import Testing
     }
 }
 
-@Suite("Reload and expire_after") struct ReloadExpiryTests {
+@Suite("Reload and expire_after", .timeLimit(.minutes(5))) struct ReloadExpiryTests {
     @Test func reloadDoesNotRestartTheSilenceCount() throws {
         var harness = try Harness(devices: ["{ id: quiet, presence: { expire_after: 1m }, sensors: { t: { topic: q/t, type: number } } }"], rules: "[]")
         harness.send("q/t", "1")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("Templates in actions, and the topic index") struct TemplateAndIndexTests {
+@Suite("Templates in actions, and the topic index", .timeLimit(.minutes(5))) struct TemplateAndIndexTests {
     @Test func everyTemplateVariable() throws {
         var harness = try Harness(devices: [livingroomNode, "{ id: plug, name: Desk plug, room: office, convention: tasmota }"], rules: """
             - id: report

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 @testable import Rules
 
-@Suite("Threshold triggers") struct ThresholdTriggerTests {
+@Suite("Threshold triggers", .timeLimit(.minutes(5))) struct ThresholdTriggerTests {
     @Test func firesOnTheCrossingOnlyAndRunsOtherwiseBelowTheBand() throws {
         var harness = try Harness(rules: hotRoomRule)
         harness.startNode(temperature: 27.5)

@@ -3,7 +3,7 @@ import Testing
 
 /// `rules check` applies the broker's own topic rules (the shared
 /// `MQTTTopics` target), so that what it accepts `serve` accepts.
-@Suite("Topics in devices and rules are checked as the broker checks them")
+@Suite("Topics in devices and rules are checked as the broker checks them", .timeLimit(.minutes(5)))
 struct TopicCheckTests {
     @Test func aTabInATopicIsRefusedWhereItIsWritten() {
         let found = errors(devices: ["node.yaml": """

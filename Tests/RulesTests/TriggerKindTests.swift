@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Rules
 
-@Suite("State, presence, mqtt and time triggers") struct TriggerKindTests {
+@Suite("State, presence, mqtt and time triggers", .timeLimit(.minutes(5))) struct TriggerKindTests {
     @Test func stateToFromAndAnyChange() throws {
         var harness = try Harness(rules: """
             - id: to-away

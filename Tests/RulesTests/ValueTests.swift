@@ -3,7 +3,7 @@ import MQTTTopics
 import Testing
 @testable import Rules
 
-@Suite("Durations, times, cron, JSON paths, topics, templates") struct ValueTests {
+@Suite("Durations, times, cron, JSON paths, topics, templates", .timeLimit(.minutes(5))) struct ValueTests {
     @Test(arguments: [
         ("30s", 30.0), ("5m", 300), ("1h30m", 5400), ("500ms", 0.5), ("2d", 172_800), ("1.5s", 1.5), ("90", 90),
         ("10min", 600), ("1h 5m", 3900),

@@ -6,7 +6,7 @@ import Testing
 /// Aliases make a YAML file stand for far more than its text: every file
 /// HomeRules reads is refused at `file:line:column` when it nests deeper or
 /// expands further than `YAMLBounds` allows, before anything walks it.
-@Suite("YAML depth and alias expansion are bounded")
+@Suite("YAML depth and alias expansion are bounded", .timeLimit(.minutes(5)))
 struct YAMLBoundsTests {
     @Test func aChainOf10000AliasesIsRefusedWhereItGetsTooDeep() async throws {
         let found = try await offloaded { errors(rules: ["chain.yaml": HostileYAML.aliasChain(length: 10_000)]) }

@@ -85,38 +85,6 @@ public final class TemporaryDirectory: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago, for peers that cannot
-/// bind port 0 and report it (mosquitto).
-public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EMFILE) }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw POSIXError(.EADDRINUSE) }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Whether something accepts TCP connections on 127.0.0.1:`port`.
-public func isListening(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-}
-
 /// A real Mosquitto broker on a free loopback port, for the tests that prove
 /// our client and the daemon against an independent broker.
 public final class MosquittoBroker: @unchecked Sendable {
@@ -125,7 +93,11 @@ public final class MosquittoBroker: @unchecked Sendable {
     private let directory: TemporaryDirectory
 
     /// Starts mosquitto and waits, without blocking a task thread, until it
-    /// accepts connections.
+    /// says it runs (all its listeners bound) and accepts connections.
+    ///
+    /// A listening port alone proves nothing: if something else holds the
+    /// port, mosquitto exits with "Address already in use" while a client
+    /// connects to that other listener.
     /// - Parameters:
     ///   - extraConfig: more mosquitto.conf lines.
     ///   - port: the port to listen on, such as that of a broker the test
@@ -133,7 +105,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     public static func start(extraConfig: String = "", port: Int? = nil) async throws -> MosquittoBroker {
         let broker = try MosquittoBroker(extraConfig: extraConfig, port: port)
         let deadline = Date().addingTimeInterval(10)
-        while !isListening(port: broker.port) {
+        while !(broker.process.output.contains(" running") && isListening(port: broker.port)) {
             guard Date() < deadline, broker.process.process.isRunning else {
                 throw PeerMissing(name: "mosquitto (did not start: \(broker.process.output))")
             }
