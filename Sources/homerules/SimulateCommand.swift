@@ -13,7 +13,7 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             Each device connects with its id as client id and a retained will that announces it offline on its \
             presence topic, announces itself online (retained), publishes its sensor values every interval (a \
-            random walk around a mean), and obeys on, off and toggle payloads on its actuators' command topics, \
+            random walk around a mean, or a --ramp from one value to another), and obeys on, off and toggle payloads on its actuators' command topics, \
             echoing the new state on the state topic (retained). SIGINT or SIGTERM announces every device offline \
             and disconnects; SIGKILL leaves it to the broker's wills. Exit status: 0 when interrupted; 1 the \
             device files have errors or define no device; 2 unknown device or sensor; 3 the broker cannot be \
@@ -39,6 +39,14 @@ struct SimulateCommand: AsyncParsableCommand {
         "How far a number sensor wanders from its mean, as SENSOR=NUMBER; 0 holds it at the mean (repeatable).",
         valueName: "sensor=number"))
     var spreads: [SensorSetting] = []
+
+    @Option(name: .customLong("ramp"), help: ArgumentHelp(
+        "Play a story instead of wandering: the sensor starts at FROM and moves in a straight line to TO over --ramp-duration, then stays there; as SENSOR=FROM..TO (repeatable).",
+        valueName: "sensor=from..to"))
+    var ramps: [SensorRampSetting] = []
+
+    @Option(help: ArgumentHelp("How long a --ramp takes from its first value to its last.", valueName: "duration"))
+    var rampDuration = DurationArgument(argument: "1m")!
 
     @Flag(help: "Also print every reading published.")
     var verbose = false
@@ -111,25 +119,32 @@ struct SimulateCommand: AsyncParsableCommand {
             sensors.map { QualifiedName(device: device.id, member: $0.name).description }
         }
         let names = Set(numberSensors.flatMap { $0.1.map(\.name) })
-        let settings = means.map { ("--mean", $0) } + spreads.map { ("--spread", $0) }
-        for (option, setting) in settings where !names.contains(setting.sensor) && !qualified.contains(setting.sensor) {
-            let hint = Suggestion.didYouMean(setting.sensor, among: qualified + names.sorted())
-            printError("error: \(option) \(setting.sensor): no simulated number sensor has that name\(hint)")
+        let settings = means.map { ("--mean", $0.sensor) } + spreads.map { ("--spread", $0.sensor) }
+            + ramps.map { ("--ramp", $0.sensor) }
+        for (option, sensor) in settings where !names.contains(sensor) && !qualified.contains(sensor) {
+            let hint = Suggestion.didYouMean(sensor, among: qualified + names.sorted())
+            printError("error: \(option) \(sensor): no simulated number sensor has that name\(hint)")
             throw CLIExitCode.unknownName
         }
     }
 
     /// The walk of each number sensor of `device`: `device.sensor` settings
-    /// win over plain `sensor` ones, which win over the defaults.
+    /// win over plain `sensor` ones, which win over the defaults. A ramped
+    /// sensor follows its line exactly unless given a spread.
     private func behaviours(for device: Device) -> [String: SensorBehaviour] {
         var result: [String: SensorBehaviour] = [:]
+        let rampSteps = Int((rampDuration.duration / interval.duration).rounded())
         for sensor in device.sensors where sensor.type == .number {
             let qualified = QualifiedName(device: device.id, member: sensor.name).description
-            func setting(_ settings: [SensorSetting]) -> Double? {
-                settings.last { $0.sensor == qualified }?.value ?? settings.last { $0.sensor == sensor.name }?.value
+            func setting<Setting>(_ settings: [Setting], _ name: KeyPath<Setting, String>) -> Setting? {
+                settings.last { $0[keyPath: name] == qualified } ?? settings.last { $0[keyPath: name] == sensor.name }
             }
             let defaults = SensorBehaviour.defaults(for: sensor)
-            result[sensor.name] = SensorBehaviour(mean: setting(means) ?? defaults.mean, spread: setting(spreads) ?? defaults.spread)
+            let ramp = setting(ramps, \.sensor).map { SensorRamp(from: $0.from, to: $0.to, steps: rampSteps) }
+            result[sensor.name] = SensorBehaviour(
+                mean: setting(means, \.sensor)?.value ?? defaults.mean,
+                spread: setting(spreads, \.sensor)?.value ?? (ramp == nil ? defaults.spread : 0),
+                ramp: ramp)
         }
         return result
     }

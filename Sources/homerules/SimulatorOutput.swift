@@ -1,24 +1,6 @@
-import ArgumentParser
 import Foundation
 import HomeRules
 import Rules
-
-/// `SENSOR=NUMBER` of `simulate --mean` and `--spread`.
-struct SensorSetting: ExpressibleByArgument, Sendable {
-    /// `device.sensor`, or a sensor name for every device.
-    let sensor: String
-    let value: Double
-
-    init?(argument: String) {
-        guard let equals = argument.lastIndex(of: "=") else { return nil }
-        let sensor = argument[..<equals].trimmingCharacters(in: .whitespaces)
-        guard !sensor.isEmpty, let value = Double(argument[argument.index(after: equals)...].trimmingCharacters(in: .whitespaces)),
-              value.isFinite
-        else { return nil }
-        self.sensor = sensor
-        self.value = value
-    }
-}
 
 /// The lines `simulate` prints about its devices.
 enum SimulatorOutput {

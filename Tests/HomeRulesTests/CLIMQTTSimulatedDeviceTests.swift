@@ -92,4 +92,33 @@ struct CLIMQTTSimulatedDeviceTests {
         await recorder.stop()
         await harness.stop()
     }
+
+    @Test func aRampPlaysItsLineThenStaysAtItsEnd() async throws {
+        let harness = try await CLIMQTTHarness(devices: "")
+        let recorder = try await harness.recorder("n/temperature")
+        let device = try Self.device("id: node\nsensors:\n  temperature: { topic: n/temperature, type: number }\n")
+        let ramp = SensorRamp(from: 26, to: 27, steps: 4)
+        let simulated = try SimulatedDevice(
+            device: device, broker: MQTTClientConfiguration(host: "127.0.0.1", port: harness.port),
+            behaviours: ["temperature": SensorBehaviour(mean: 0, spread: 0, ramp: ramp)], logger: CLIMQTTHarness.quietLogger)
+        try await simulated.connect()
+        for _ in 0..<6 { try await simulated.publishReadings() }
+        await simulated.goOffline()
+        #expect(await CLIMQTTHarness.eventually { recorder.payloads(on: "n/temperature").count == 6 })
+        #expect(recorder.payloads(on: "n/temperature") == ["26", "26.25", "26.5", "26.75", "27", "27"])
+        await recorder.stop()
+        await harness.stop()
+    }
+
+    @Test func aRampWithASpreadWandersAroundItsLine() {
+        let ramp = SensorRamp(from: -10, to: 10, steps: 20)
+        #expect(ramp.value(atStep: -1) == -10 && ramp.value(atStep: 10) == 0 && ramp.value(atStep: 99) == 10)
+        var walk = SensorWalk(
+            sensor: Sensor(name: "t", topic: "t", type: .number), behaviour: SensorBehaviour(mean: 50, spread: 1, ramp: ramp))
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<30 {
+            guard case .number(let value) = walk.step(using: &generator) else { Issue.record("not a number"); return }
+            #expect(abs(value - ramp.value(atStep: step)) <= 1.0001, "step \(step): \(value)")
+        }
+    }
 }

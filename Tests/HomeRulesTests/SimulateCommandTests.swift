@@ -159,6 +159,7 @@ struct SimulateCommandTests {
         (["nod"], "error: unknown device 'nod'; did you mean 'node'?"),
         (["--mean", "node.temprature=20"], "error: --mean node.temprature: no simulated number sensor has that name; did you mean 'node.temperature'?"),
         (["shelly1", "--spread", "humidity=1"], "error: --spread humidity: no simulated number sensor has that name"),
+        (["--ramp", "temprature=20..30"], "error: --ramp temprature: no simulated number sensor has that name; did you mean 'temperature'?"),
     ])
     func unknownNamesExitWith2(arguments: [String], message: String) async throws {
         let harness = try await CLIMQTTHarness(devices: Self.devices)

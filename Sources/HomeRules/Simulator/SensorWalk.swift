@@ -1,15 +1,24 @@
 import Rules
 
 /// Where a simulated number sensor's values wander: around `mean`, never
-/// further from it than `spread`.
+/// further from it than `spread`; with a ramp, around a mean that moves.
 public struct SensorBehaviour: Sendable, Hashable {
     public var mean: Double
     /// Zero holds the value at `mean`, which tests use for exact readings.
     public var spread: Double
+    /// A story to play instead of a fixed mean: the room warms up, the
+    /// battery drains.
+    public var ramp: SensorRamp?
 
-    public init(mean: Double, spread: Double) {
+    public init(mean: Double, spread: Double, ramp: SensorRamp? = nil) {
         self.mean = mean
         self.spread = max(0, spread)
+        self.ramp = ramp
+    }
+
+    /// The mean at reading `step` (0 for the first).
+    func mean(atStep step: Int) -> Double {
+        ramp?.value(atStep: step) ?? mean
     }
 
     /// Plausible values for a sensor, judged by its name and unit: a room's
@@ -27,13 +36,37 @@ public struct SensorBehaviour: Sendable, Hashable {
     }
 }
 
+/// A straight line from one value to another, over a number of readings,
+/// after which the value stays at the end: a sensor that crosses a threshold
+/// at a known moment.
+public struct SensorRamp: Sendable, Hashable {
+    public var from: Double
+    public var to: Double
+    /// The readings it takes to get from `from` to `to` (at least 1).
+    public var steps: Int
+
+    public init(from: Double, to: Double, steps: Int) {
+        self.from = from
+        self.to = to
+        self.steps = max(1, steps)
+    }
+
+    /// The value of reading `step`: `from` at 0, `to` from `steps` on, to two decimals.
+    public func value(atStep step: Int) -> Double {
+        let progress = Double(min(max(step, 0), steps)) / Double(steps)
+        return ((from + (to - from) * progress) * 100).rounded() / 100
+    }
+}
+
 /// The values of one simulated sensor, one step at a time: numbers take a
-/// random walk pulled back towards the mean, booleans flip now and then,
-/// strings stay as they are.
+/// random walk pulled back towards the mean (the ramp's line, if it has one),
+/// booleans flip now and then, strings stay as they are.
 struct SensorWalk: Sendable {
     let sensor: Sensor
     let behaviour: SensorBehaviour
     private(set) var value: SensorValue
+    /// How many readings were taken.
+    private var steps = 0
 
     /// Chance that a boolean flips at a step: rare, as a door or a motion sensor.
     static let flipProbability = 0.05
@@ -44,7 +77,7 @@ struct SensorWalk: Sendable {
         self.sensor = sensor
         self.behaviour = behaviour
         switch sensor.type {
-        case .number: value = .number(behaviour.mean)
+        case .number: value = .number(behaviour.mean(atStep: 0))
         case .boolean: value = .boolean(false)
         case .string: value = .string(Self.stringValue)
         }
@@ -52,9 +85,10 @@ struct SensorWalk: Sendable {
 
     /// Moves to the next value and returns it.
     mutating func step(using generator: inout some RandomNumberGenerator) -> SensorValue {
+        defer { steps += 1 }
         switch value {
         case .number(let current):
-            value = .number(nextNumber(after: current, using: &generator))
+            value = .number(nextNumber(after: current, around: behaviour.mean(atStep: steps), using: &generator))
         case .boolean(let flag):
             if Double.random(in: 0..<1, using: &generator) < Self.flipProbability { value = .boolean(!flag) }
         case .string:
@@ -68,8 +102,10 @@ struct SensorWalk: Sendable {
         value = newValue
     }
 
-    private func nextNumber(after current: Double, using generator: inout some RandomNumberGenerator) -> Double {
-        let (mean, spread) = (behaviour.mean, behaviour.spread)
+    private func nextNumber(
+        after current: Double, around mean: Double, using generator: inout some RandomNumberGenerator
+    ) -> Double {
+        let spread = behaviour.spread
         guard spread > 0 else { return mean }
         let pull = 0.25 * (mean - current)
         let jitter = Double.random(in: -1...1, using: &generator) * spread * 0.3

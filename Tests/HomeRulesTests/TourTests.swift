@@ -1,0 +1,89 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// README's tour, command by command, on a copy of the example home: what a
+/// newcomer types and what the README says they will see.
+@Suite("README's tour on the example home", .timeLimit(.minutes(5)))
+struct TourTests {
+    /// The example home's files as shipped; a user's own files beside them
+    /// are not part of the tour.
+    static let exampleFiles = [
+        "devices/bedroom-sensor.yaml", "devices/desk-plug.yaml", "devices/livingroom-node.yaml",
+        "rules/alerts.yaml", "rules/livingroom.yaml", "rules/night.yaml",
+    ]
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func theTourShowsWhatTheReadmeSays() async throws {
+        let home = try TemporaryDirectory()
+        for folder in ["devices", "rules"] {
+            try FileManager.default.createDirectory(at: home.file(folder), withIntermediateDirectories: true)
+        }
+        for file in Self.exampleFiles {
+            try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent(file), to: home.file(file))
+        }
+        func homerules(_ arguments: [String]) async throws -> ProcessResult {
+            try await HomeRulesBinary.run(arguments, in: home.path, timeout: 60)
+        }
+        func start(_ arguments: [String]) throws -> BackgroundProcess {
+            try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", home.path, HomeRulesBinary.path] + arguments)
+        }
+
+        // homerules rules check
+        let check = try await homerules(["rules", "check"])
+        #expect(check.status == 0 && check.stdout == "3 devices, 5 sensors, 2 actuators, 3 rules\n", "\(check)")
+
+        // homerules serve & (on a port of its own here, not 1883)
+        let serve = try start(["serve", "--listen", "127.0.0.1:0"])
+        defer { serve.stop() }
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 3 devices") }, "\(serve.output)")
+        let port = try #require(ServeOutput.port(in: serve.output))
+        let broker = ["--broker", "mqtt://127.0.0.1:\(port)"]
+
+        // homerules simulate --ramp livingroom-node.temperature=26..30 --ramp-duration 20s &
+        let simulate = try start(["simulate", "--ramp", "livingroom-node.temperature=26..30", "--ramp-duration", "20s"] + broker)
+        defer { simulate.stop() }
+        // homerules watch
+        let watch = try start(["watch"] + broker)
+        defer { watch.stop() }
+
+        // The room crosses 28 °C after 11 readings, and the rule holds it 30 s before it fires.
+        let fired = "rule hot-room-led fired: temperature 28.2 is above 28, held 30 s"
+        #expect(await watch.waitForOutput(timeout: 120) { $0.contains("livingroom-node.led = on") }, "\(watch.output)")
+        #expect(watch.output.contains(fired))
+        #expect(simulate.output.contains("livingroom-node.led is on (command 'on')"), "\(simulate.output)")
+        #expect(await CLIMQTTHarness.send(SIGINT, to: watch) == 0)
+
+        // homerules events --since 10m --kind rule_fired
+        let events = try await homerules(["events", "--since", "10m", "--kind", "rule_fired"])
+        #expect(events.stdout.contains("rule_fired  hot-room-led  temperature 28.2 is above 28, held 30 s"), "\(events)")
+
+        // homerules why livingroom-node.led
+        let why = try await homerules(["why", "livingroom-node.led"])
+        #expect(why.stdout.contains("livingroom-node.led is on"), "\(why)")
+        #expect(why.stdout.contains("by rule hot-room-led,\n  which fired because temperature 28.2 is above 28, held 30 s,"))
+        #expect(why.stdout.contains("on message home/livingroom-node/temperature = 28.2 at"))
+
+        // homerules set livingroom-node.led off
+        let set = try await homerules(["set", "livingroom-node.led", "off"] + broker)
+        #expect(set.status == 0 && set.stdout.hasPrefix("livingroom-node.led is off (confirmed in "), "\(set)")
+
+        // homerules devices
+        let devices = try await homerules(["devices"])
+        let livingroom = devices.stdout.split(separator: "\n").first { $0.hasPrefix("livingroom-node ") } ?? ""
+        #expect(livingroom.contains("online for") && livingroom.contains("temperature 30 °C") && livingroom.hasSuffix("led off"),
+                "\(devices)")
+
+        // kill -9 %2: the wills say offline, and the alert rule fires for each device.
+        simulate.kill9()
+        var alerts = 0
+        for _ in 0..<300 where alerts < 3 {
+            let fired = try await homerules(["events", "--since", "10m", "--kind", "rule_fired"]).stdout
+            alerts = fired.components(separatedBy: "device-offline").count - 1
+        }
+        #expect(alerts == 3)
+        let after = try await homerules(["devices"])
+        #expect(after.stdout.components(separatedBy: "offline since").count == 4, "\(after)")
+    }
+}
