@@ -29,6 +29,13 @@ SCENARIOS = [  # name, bench arguments, figure, target ratio, higher is better
 ]
 
 
+
+def empty_home(workdir):
+    """An empty directory for serve's devices and rules: the broker alone is measured."""
+    path = os.path.join(workdir, "empty-home")
+    os.makedirs(path, exist_ok=True)
+    return path
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,8 +65,8 @@ class Broker:
     def __init__(self, kind, workdir):
         self.kind, self.port = kind, free_port()
         if kind == "HomeRules":
-            command = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--devices", "/nonexistent",
-                       "--rules", "/nonexistent", "--database", os.path.join(workdir, f"bench-{self.port}.sqlite"),
+            command = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--devices", empty_home(workdir),
+                       "--rules", empty_home(workdir), "--database", os.path.join(workdir, f"bench-{self.port}.sqlite"),
                        "--log-level", "error"]
         else:
             config = os.path.join(workdir, f"mosquitto-{self.port}.conf")

@@ -12,7 +12,7 @@ dropped messages is read from `$SYS/broker/publish/messages/dropped`.
 import os, socket, struct, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import BIN, free_port, rss_kib, wait_listening  # noqa: E402
+from compare import BIN, empty_home, free_port, rss_kib, wait_listening  # noqa: E402
 
 MESSAGES = int(os.environ.get("MESSAGES", "100"))
 PAYLOAD = int(float(os.environ.get("PAYLOAD_MIB", "4")) * 1024 * 1024)
@@ -64,7 +64,7 @@ def read_sys_dropped(port):
 def measure(kind, workdir):
     port = free_port()
     if kind == "HomeRules":
-        command = [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--devices", "/nonexistent", "--rules", "/nonexistent",
+        command = [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--devices", empty_home(workdir), "--rules", empty_home(workdir),
                    "--database", os.path.join(workdir, f"stuck-{port}.sqlite"), "--log-level", "error"]
     else:
         config = os.path.join(workdir, f"mosquitto-{port}.conf")

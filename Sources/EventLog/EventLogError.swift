@@ -26,6 +26,12 @@ public enum EventLogError: Error, CustomStringConvertible, Equatable {
     /// damaged, not a database, locked, read-only, full, or unreadable.
     public static func describing(_ error: any Error, path: String) -> EventLogError {
         if let error = error as? EventLogError { return error }
+        // SQLite calls a directory a disk I/O error.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            let example = (path as NSString).appendingPathComponent("homerules.sqlite")
+            return .unusable(path, problem: "a directory, not a database file", advice: "give --database a file, such as \(example)")
+        }
         guard let error = error as? DatabaseError else {
             return .unusable(path, problem: "\(error)", advice: "check the file and the disk")
         }

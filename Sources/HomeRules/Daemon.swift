@@ -260,8 +260,8 @@ public final class Daemon: Service {
         let (count, detail): (Int, String)
         switch refusal {
         case .files(let errors):
-            for diagnostic in errors.diagnostics { logger.error("\(diagnostic)") }
-            (count, detail) = (errors.diagnostics.count, errors.description)
+            for diagnostic in errors.diagnostics { logger.error("\(diagnostic.locatedMessage)") }
+            (count, detail) = (errors.diagnostics.count, errors.locatedMessages)
         case .subscription(let error):
             (count, detail) = (1, "could not subscribe to the topics of the devices and rules: \(error)")
             logger.error("\(detail)")

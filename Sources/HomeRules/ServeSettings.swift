@@ -77,8 +77,12 @@ public struct ServeSettings: Sendable, Equatable {
 
     /// Reads a settings file; every error is reported at `file:line:column`.
     public static func load(path: String) -> Result<ServeSettings, DiagnosticList> {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(DiagnosticList([Diagnostic("cannot read the file", at: SourceLocation(path: path, line: 1, column: 1))]))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            let location = HomeLoader.invalidUTF8Location(in: data, path: path)
+            return .failure(DiagnosticList([Diagnostic(HomeLoader.invalidUTF8Message, at: location)]))
         }
         return parse(text, path: path)
     }

@@ -5,6 +5,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded MQTT 3.1 / 3.1.1 broker.
 ///
@@ -66,7 +69,12 @@ public final class MQTTBroker: Sendable {
         var bound: [any Channel] = []
         do {
             for (index, listener) in configuration.listeners.enumerated() {
-                let channel = try await makeBootstrap(listenerIndex: index).bind(host: listener.host, port: listener.port).get()
+                let channel: any Channel
+                do {
+                    channel = try await makeBootstrap(listenerIndex: index).bind(host: listener.host, port: listener.port).get()
+                } catch {
+                    throw BrokerError.cannotListen(host: listener.host, port: listener.port, reason: Self.bindFailure(error))
+                }
                 bound.append(channel)
                 let scheme = listener.tls == nil ? "mqtt" : "mqtts"
                 logger.info("listening on \(channel.localAddress.map(Self.describe) ?? "\(listener)") (\(scheme))")
@@ -264,12 +272,49 @@ public enum TopicRefusal: Error, Sendable, CustomStringConvertible {
 }
 
 /// Errors of the broker's own making.
-public enum BrokerError: Error, CustomStringConvertible {
+public enum BrokerError: Error, CustomStringConvertible, Equatable {
     case tooManyConnections
+    /// A listener could not be bound: the address, and why in words.
+    case cannotListen(host: String, port: Int, reason: BindFailure)
+
+    /// Why a listener could not be bound.
+    public enum BindFailure: Sendable, Equatable, CustomStringConvertible {
+        /// Another program (Mosquitto's service, another `serve`) has the port.
+        case addressInUse
+        /// Ports below 1024 need root or CAP_NET_BIND_SERVICE.
+        case permissionDenied
+        /// No interface of this machine has the address.
+        case addressNotAvailable
+        case other(String)
+
+        public var description: String {
+            switch self {
+            case .addressInUse: "the address is already in use"
+            case .permissionDenied: "permission denied"
+            case .addressNotAvailable: "no interface of this machine has that address"
+            case .other(let reason): reason
+            }
+        }
+    }
 
     public var description: String {
         switch self {
-        case .tooManyConnections: "max_connections reached"
+        case .tooManyConnections:
+            "max_connections reached"
+        case .cannotListen(let host, let port, let reason):
+            "cannot listen on \(host.contains(":") ? "[\(host)]" : host):\(port): \(reason)"
+        }
+    }
+}
+
+extension MQTTBroker {
+    static func bindFailure(_ error: any Error) -> BrokerError.BindFailure {
+        guard let error = error as? IOError else { return .other("\(error)") }
+        switch error.errnoCode {
+        case EADDRINUSE: return .addressInUse
+        case EACCES, EPERM: return .permissionDenied
+        case EADDRNOTAVAIL: return .addressNotAvailable
+        default: return .other(String(cString: strerror(error.errnoCode)))
         }
     }
 }

@@ -8,9 +8,9 @@ struct ActuatorCommandOptions: ParsableArguments {
     @OptionGroup var devices: DevicesOptions
     @OptionGroup var broker: BrokerOptions
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "How long to wait for the actuator to report its new state on its state topic (3s, 500ms).",
-        valueName: "duration"))
+        valueName: "duration"), transform: DurationArgument.parse)
     var timeout = DurationArgument(argument: "3s")!
 }
 

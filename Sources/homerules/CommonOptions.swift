@@ -6,12 +6,19 @@ import Rules
 
 /// `--devices DIR`: where the device definitions are.
 struct DevicesOptions: ParsableArguments {
-    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files.", valueName: "dir"))
-    var devicesDirectory = "devices"
+    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files (default: devices).", valueName: "dir"))
+    var namedDevicesDirectory: String?
+
+    var devicesDirectory: String { directory.path }
+
+    var directory: HomeDirectory {
+        HomeDirectory(option: "--devices", path: namedDevicesDirectory ?? "devices", named: namedDevicesDirectory != nil)
+    }
 
     /// The devices, or their errors on stderr and exit status 1.
     func loadDevices() throws -> Home {
-        switch HomeLoader.loadDevices(from: URL(fileURLWithPath: devicesDirectory)) {
+        try directory.check()
+        switch HomeLoader.loadDevices(from: directory.url) {
         case .success(let home):
             return home
         case .failure(let errors):
@@ -92,5 +99,31 @@ extension MQTTClientConfiguration {
         if let certificateFile { options.certificateFile = certificateFile }
         if let keyFile { options.keyFile = keyFile }
         tls = options
+    }
+}
+
+/// A directory of device or rule files, as the user named it or by default.
+struct HomeDirectory {
+    /// `--devices` or `--rules`, for messages.
+    let option: String
+    let path: String
+    /// Whether the user named it (an option or the settings file): a
+    /// default directory may be absent, a named one may not.
+    let named: Bool
+
+    var url: URL { URL(fileURLWithPath: path) }
+
+    /// Exits with status 1 when a named directory does not exist; warns when
+    /// a named one holds no YAML file.
+    func check() throws {
+        guard named else { return }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            printError("error: \(option) \(path): no such directory")
+            throw ExitCode(1)
+        }
+        if isDirectory.boolValue, !HomeLoader.containsYAMLFiles(url) {
+            printError("warning: \(option) \(path): no .yaml or .yml file in it")
+        }
     }
 }

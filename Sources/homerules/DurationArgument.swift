@@ -13,6 +13,22 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
         self.description = argument
     }
 
+    /// Why a duration was refused, in words (ArgumentParser prints it after
+    /// "The value ... is invalid for ...").
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Parses `text`, or says what is wrong with it: options that take a
+    /// duration use this with `parsing: .unconditional`, so that `-5s`
+    /// reaches it instead of being taken for an option.
+    static func parse(_ text: String) throws -> DurationArgument {
+        if let parsed = DurationArgument(argument: text) { return parsed }
+        if text.hasPrefix("-") { throw Invalid(description: "a duration cannot be negative") }
+        if DurationSyntax.parse(text) != nil { throw Invalid(description: "a duration must be longer than 0") }
+        throw Invalid(description: "write a number and a unit, such as 500ms, 3s, 1m or 1h30m")
+    }
+
     static var defaultCompletionKind: CompletionKind { .default }
 }
 

@@ -23,6 +23,7 @@ struct EventsCommand: ParsableCommand {
     var kind: [EventKind] = []
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Only events from this long ago (30s, 15m, 1h, 2d) or this date (2026-11-27, 2026-11-27T21:00, 2026-11-27T21:00:00Z) on.",
             valueName: "time"),

@@ -19,20 +19,21 @@ struct RulesCheckCommand: ParsableCommand {
         abstract: "Validate the device and rule files.",
         discussion: """
             Prints every error as path:line:column: error: message and exits with 1, \
-            or prints a one-line summary and exits with 0. A directory that does not exist counts as empty.
+            or prints a one-line summary and exits with 0. The default directories (devices, rules) may be \
+            absent and count as empty; a directory named with --devices or --rules must exist.
             """
     )
 
-    @Option(name: .customLong("devices"), help: ArgumentHelp("The directory of device files.", valueName: "dir"))
-    var devicesDirectory = "devices"
+    @OptionGroup var devices: DevicesOptions
 
-    @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files.", valueName: "dir"))
-    var rulesDirectory = "rules"
+    @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files (default: rules).", valueName: "dir"))
+    var namedRulesDirectory: String?
 
     func run() throws {
-        switch HomeLoader.load(
-            devicesDirectory: URL(fileURLWithPath: devicesDirectory), rulesDirectory: URL(fileURLWithPath: rulesDirectory)
-        ) {
+        let rules = HomeDirectory(option: "--rules", path: namedRulesDirectory ?? "rules", named: namedRulesDirectory != nil)
+        try devices.directory.check()
+        try rules.check()
+        switch HomeLoader.load(devicesDirectory: devices.directory.url, rulesDirectory: rules.url) {
         case .success(let home):
             print(home.summary)
         case .failure(let errors):

@@ -81,10 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (default: info).")
     var logLevel: Logger.Level?
 
-    @Option(name: .customLong("presence-grace-period"), help: ArgumentHelp("After a restart, a device whose restored presence is not confirmed within this long goes offline, like 90s (presence_grace_period; default 1.5 times its keepalive, or 60s).", valueName: "duration"))
+    @Option(name: .customLong("presence-grace-period"), parsing: .unconditional, help: ArgumentHelp("After a restart, a device whose restored presence is not confirmed within this long goes offline, like 90s (presence_grace_period; default 1.5 times its keepalive, or 60s).", valueName: "duration"))
     var presenceGracePeriod: String?
 
-    @Option(name: .customLong("overdue-delay-limit"), help: ArgumentHelp("After a restart, a delay that ended longer ago than this while the daemon was down is skipped with the rest of its actions, like 5m (overdue_delay_limit; default 5m; 0: always).", valueName: "duration"))
+    @Option(name: .customLong("overdue-delay-limit"), parsing: .unconditional, help: ArgumentHelp("After a restart, a delay that ended longer ago than this while the daemon was down is skipped with the rest of its actions, like 5m (overdue_delay_limit; default 5m; 0: always).", valueName: "duration"))
     var overdueDelayLimit: String?
 
     func validate() throws {
@@ -126,9 +126,30 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "homerules")
+        for directory in homeDirectories(settings) { try directory.check() }
         let daemon = try Daemon(configuration: try daemonConfiguration(settings), logger: logger)
         let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch BrokerError.cannotListen(let host, let port, .addressInUse) {
+            printError("error: \(BrokerError.cannotListen(host: host, port: port, reason: .addressInUse))")
+            printError("hint: is Mosquitto (or another homerules serve) running? Stop it (sudo systemctl stop mosquitto), "
+                + "or listen elsewhere: --listen \(host):\(port == 1883 ? 1884 : port + 1)")
+            throw ExitCode(1)
+        } catch let error as BrokerError {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The device and rule directories, named (flag or settings file) or by default.
+    private func homeDirectories(_ settings: ServeSettings) -> [HomeDirectory] {
+        [
+            HomeDirectory(option: "--devices", path: devicesDirectory ?? settings.devices ?? "devices",
+                          named: devicesDirectory != nil || settings.devices != nil),
+            HomeDirectory(option: "--rules", path: rulesDirectory ?? settings.rules ?? "rules",
+                          named: rulesDirectory != nil || settings.rules != nil),
+        ]
     }
 
     private func loadSettings() throws -> ServeSettings {
@@ -145,8 +166,8 @@ struct ServeCommand: AsyncParsableCommand {
     private func daemonConfiguration(_ settings: ServeSettings) throws -> DaemonConfiguration {
         DaemonConfiguration(
             broker: try brokerChoice(settings),
-            devicesDirectory: URL(fileURLWithPath: devicesDirectory ?? settings.devices ?? "devices"),
-            rulesDirectory: URL(fileURLWithPath: rulesDirectory ?? settings.rules ?? "rules"),
+            devicesDirectory: homeDirectories(settings)[0].url,
+            rulesDirectory: homeDirectories(settings)[1].url,
             databasePath: databasePath ?? settings.database ?? "homerules.sqlite",
             retention: .seconds((retainDays ?? settings.retainDays ?? 30) * 86_400),
             restartPolicy: RestartPolicy(

@@ -27,7 +27,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @OptionGroup var definitions: DevicesOptions
     @OptionGroup var broker: BrokerOptions
 
-    @Option(help: ArgumentHelp("How often each device publishes its sensor values (1s, 500ms).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How often each device publishes its sensor values (1s, 500ms).", valueName: "duration"), transform: DurationArgument.parse)
     var interval = DurationArgument(argument: "1s")!
 
     @Option(name: .customLong("mean"), help: ArgumentHelp(
@@ -45,7 +45,7 @@ struct SimulateCommand: AsyncParsableCommand {
         valueName: "sensor=from..to"))
     var ramps: [SensorRampSetting] = []
 
-    @Option(help: ArgumentHelp("How long a --ramp takes from its first value to its last.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How long a --ramp takes from its first value to its last.", valueName: "duration"), transform: DurationArgument.parse)
     var rampDuration = DurationArgument(argument: "1m")!
 
     @Flag(help: "Also print every reading published.")

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import TestSupport
 import Testing
 
 @testable import homerules
@@ -55,6 +56,37 @@ struct CLILogFormattingTests {
     @Test(arguments: ["", "30", "h", "1x", "1h 30m", "-1h", "yesterday", "2025-13-01", "2025-03-01T25:00", "99999d"])
     func sinceRefusesAnythingElse(text: String) {
         #expect(throws: SinceArgument.Invalid.self) { try SinceArgument(parsing: text) }
+    }
+
+    @Test(arguments: [
+        ("-1h", "write how long ago without a sign: --since 1h means 1h ago"),
+        ("99999999999d", "'99999999999d' reaches back more than 3650 days; leave --since out to see every event"),
+        ("soon", "'soon' is neither a duration (30s, 15m, 1h, 2d, 1h30m) nor a date (2026-11-27, 2026-11-27T21:00, 2026-11-27T21:00:00Z)"),
+    ])
+    func sinceSaysWhatIsWrong(text: String, message: String) {
+        #expect(throws: SinceArgument.Invalid(text: text)) { try SinceArgument(parsing: text) }
+        #expect(SinceArgument.Invalid(text: text).description == message)
+    }
+
+    @Test(arguments: [
+        (["events", "--since", "-1h"], "Error: The value '-1h' is invalid for '--since <time>': write how long ago without a sign"),
+        (["set", "x.y", "on", "--timeout", "-5s"], "Error: The value '-5s' is invalid for '--timeout <duration>': a duration cannot be negative"),
+        (["set", "x.y", "on", "--timeout", "0s"], "Error: The value '0s' is invalid for '--timeout <duration>': a duration must be longer than 0"),
+        (["simulate", "--interval", "fast"], "Error: The value 'fast' is invalid for '--interval <duration>': write a number and a unit"),
+    ])
+    func aNegativeOrMalformedTimeIsExplainedNotTakenForAnOption(arguments: [String], message: String) async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await HomeRulesBinary.run(arguments, in: directory.path)
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix(message), "\(result.stderr)")
+    }
+
+    @Test func aDatabaseThatIsADirectoryIsCalledOne() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("log"), withIntermediateDirectories: true)
+        let result = try await HomeRulesBinary.run(["events", "--database", "log"], in: directory.path)
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: log: a directory, not a database file; give --database a file, such as log/homerules.sqlite\n")
     }
 
     @Test func tablesAlignColumnsWithoutTrailingBlanks() {

@@ -12,6 +12,7 @@ struct CLILogWhileWritingTests {
 
     @Test func readersSeeAGrowingConsistentLogWhileTheWriterWrites() async throws {
         let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("none"), withIntermediateDirectories: true)
         let path = directory.file("homerules.sqlite").path
         let writer = try EventWriter(database: try EventDatabase.openForWriting(path: path), batchSize: 50, flushInterval: .milliseconds(5))
         let writerLoop = Task { await writer.run() }

@@ -56,4 +56,14 @@ struct DaemonReloadTests {
         }
         await broker.shutdown()
     }
+
+    @Test func aRefusedFileIsLoggedOnceAsAnErrorAtItsPlace() async throws {
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
+            try harness.writeRule("typo.yaml", "- id: r\n  when: { sensor: node.temprature, above: 3 }\n  then:\n    - { set: node.led, to: on }\n")
+            let events = try await harness.waitForEvents { events in events.contains { $0.kind == .error } }
+            // The event's kind says it is an error: its detail does not say so again ("error: ...: error: ...").
+            let error = try #require(events.last { $0.kind == .error })
+            #expect(error.detail == "\(harness.directory.path)/rules/typo.yaml:2:19: device 'node' has no sensor 'temprature'; did you mean 'temperature'?")
+        }
+    }
 }

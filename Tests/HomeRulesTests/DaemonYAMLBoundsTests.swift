@@ -10,7 +10,7 @@ import Testing
 @Suite("Hostile YAML files in a home", .timeLimit(.minutes(5)))
 struct DaemonYAMLBoundsTests {
     @Test(arguments: [
-        ("chain.yaml", HostileYAML.aliasChain(length: 10_000), "chain.yaml:35:15: error: YAML nested deeper than 64 levels"),
+        ("chain.yaml", HostileYAML.aliasChain(length: 10_000), "chain.yaml:35:15: YAML nested deeper than 64 levels"),
         ("lol.yaml", HostileYAML.billionLaughs, "lol.yaml:6:"),
     ])
     func aFileDroppedIntoARunningHomeIsRefusedAndTheRulesStayInForce(

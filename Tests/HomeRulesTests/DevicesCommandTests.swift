@@ -77,9 +77,12 @@ struct DevicesCommandTests {
 
     @Test func withoutDefinitionsTheLogAloneIsShown() async throws {
         let home = try await CLILogHome()
-        let result = try await home.homerules(["devices", "--devices", "no-such-directory"])
+        try FileManager.default.createDirectory(at: home.directory.file("no-definitions"), withIntermediateDirectories: true)
+        let result = try await home.homerules(["devices", "--devices", "no-definitions"])
         #expect(result.status == 0)
+        #expect(result.stderr == "warning: --devices no-definitions: no .yaml or .yml file in it\n")
         let lines = result.stdout.split(separator: "\n")
+        try #require(lines.count == 4, "\(result)")
         #expect(cells(lines[0]) == ["DEVICE", "PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
         #expect(lines.dropFirst().map { cells($0)[0] } == ["desk-plug", "garage-node", "livingroom-node"])
         #expect(cells(lines[3]) == ["livingroom-node", "online for 3 h", "5 min ago", "temperature 29.5", "led on"])
@@ -184,5 +187,16 @@ extension DevicesCommandTests {
         try await CLILogHome.write(to: path) { writer in await writer.update(.seen(device: "node", at: seen)) }
         let result = try await CLILogHome.homerules(["devices", "--json"], in: directory.path)
         #expect(result.stdout.contains("\"lastSeen\":\"2026-11-27T01:39:51.831Z\""))
+    }
+}
+
+@Suite("homerules devices with a named directory", .timeLimit(.minutes(5)))
+struct DevicesDirectoryTests {
+    @Test func aNamedDirectoryThatDoesNotExistIsAnError() async throws {
+        let home = try await CLILogHome()
+        let result = try await home.homerules(["devices", "--devices", "devicez"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: --devices devicez: no such directory\n")
+        #expect(result.stdout.isEmpty)
     }
 }

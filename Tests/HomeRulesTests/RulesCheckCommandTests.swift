@@ -26,4 +26,53 @@ struct RulesCheckCommandTests {
         #expect(result.stderr.hasPrefix("rules/r.yaml:4:12: error: "))
         #expect(result.stderr.contains("lihgt"))
     }
+
+    @Test func aNamedDirectoryMustExistAndAnEmptyOneIsAWarning() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("empty"), withIntermediateDirectories: true)
+        let missing = try await HomeRulesBinary.run(["rules", "check", "--rules", "rulez"], in: directory.path)
+        #expect(missing.status == 1 && missing.stdout.isEmpty)
+        #expect(missing.stderr == "error: --rules rulez: no such directory\n")
+        let empty = try await HomeRulesBinary.run(["rules", "check", "--devices", "empty"], in: directory.path)
+        #expect(empty.status == 0 && empty.stdout == "0 devices, 0 sensors, 0 actuators, 0 rules\n")
+        #expect(empty.stderr == "warning: --devices empty: no .yaml or .yml file in it\n")
+        // Left to their defaults, absent directories are an empty home: serve works with no files at all.
+        let defaults = try await HomeRulesBinary.run(["rules", "check"], in: directory.path)
+        #expect(defaults.status == 0 && defaults.stderr.isEmpty)
+    }
+
+    @Test func oneMistakeGivesOneError() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory.file("rules"), withIntermediateDirectories: true)
+        try "id: node\nsensors:\n  temperature: { topic: a/b, type: float }\n"
+            .write(to: directory.file("devices/node.yaml"), atomically: true, encoding: .utf8)
+        try "- id: r\n  when: { sensor: node.temprature, above: 3 }\n  then:\n    - publish: { topic: x, payload: \"{{ device.name }}\" }\n"
+            .write(to: directory.file("rules/r.yaml"), atomically: true, encoding: .utf8)
+        let result = try await HomeRulesBinary.run(["rules", "check"], in: directory.path)
+        #expect(result.status == 1)
+        // The broken sensor is still a name the user meant; the template's device is the trigger's, which has its own error.
+        #expect(result.stderr == """
+            devices/node.yaml:3:36: error: unknown sensor type 'float'; use number, boolean or string
+            rules/r.yaml:2:19: error: device 'node' has no sensor 'temprature'; did you mean 'temperature'?
+
+            """)
+    }
+
+    @Test func invalidUTF8IsReportedWhereItIs() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
+        try Data("id: node\nname: caf".utf8 + [0xE9] + Data("\n".utf8)).write(to: directory.file("devices/node.yaml"))
+        let result = try await HomeRulesBinary.run(["rules", "check"], in: directory.path)
+        #expect(result.status == 1)
+        #expect(result.stderr == "devices/node.yaml:2:10: error: the file is not valid UTF-8 here; save it as UTF-8\n")
+    }
+
+    @Test func aNonASCIIIdSaysASCII() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("devices"), withIntermediateDirectories: true)
+        try "id: café\n".write(to: directory.file("devices/node.yaml"), atomically: true, encoding: .utf8)
+        let result = try await HomeRulesBinary.run(["rules", "check"], in: directory.path)
+        #expect(result.stderr == "devices/node.yaml:1:5: error: invalid id 'café': use ASCII letters (a-z, A-Z), digits, '-' and '_' only\n")
+    }
 }

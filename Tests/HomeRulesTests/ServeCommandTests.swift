@@ -1,6 +1,8 @@
 import EventLog
 import Foundation
 import HomeRules
+import Logging
+import MQTTBroker
 import MQTTClient
 import TestSupport
 import Testing
@@ -118,6 +120,42 @@ struct ServeCommandTests {
         let byFile = try await HomeRulesBinary.run(["serve", "--config", "homerules.yaml"], in: directory.path)
         #expect(byFile.status == 1)
         #expect(byFile.stderr.contains("homerules.yaml:1:"), "\(byFile.stderr)")
+    }
+
+    @Test func aNamedDirectoryThatDoesNotExistStopsServe() async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await HomeRulesBinary.run(["serve", "--listen", "127.0.0.1:0", "--rules", "rulez"], in: directory.path)
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: --rules rulez: no such directory\n")
+        try "devices: devicez\n".write(to: directory.file("homerules.yaml"), atomically: true, encoding: .utf8)
+        let bySettings = try await HomeRulesBinary.run(["serve", "--listen", "127.0.0.1:0", "--config", "homerules.yaml"], in: directory.path)
+        #expect(bySettings.status == 1)
+        #expect(bySettings.stderr == "error: --devices \(directory.file("devicez").path): no such directory\n")
+    }
+
+    @Test func aTakenPortSaysWhichAddressAndWhatToDo() async throws {
+        // Another broker holds the port, as Mosquitto's service would hold 1883.
+        let other = MQTTBroker(
+            configuration: BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil),
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await other.start()
+        let port = other.boundAddresses.first?.port ?? 0
+        let directory = try TemporaryDirectory()
+        let result: ProcessResult
+        do {
+            result = try await HomeRulesBinary.run(["serve", "--listen", "127.0.0.1:\(port)"], in: directory.path)
+        } catch {
+            await other.shutdown()
+            throw error
+        }
+        await other.shutdown()
+        #expect(result.status == 1)
+        let errors = result.stderr.split(separator: "\n").filter { !$0.contains(" info ") }
+        #expect(errors == [
+            "error: cannot listen on 127.0.0.1:\(port): the address is already in use",
+            "hint: is Mosquitto (or another homerules serve) running? Stop it (sudo systemctl stop mosquitto), "
+                + "or listen elsewhere: --listen 127.0.0.1:\(port + 1)",
+        ], "\(result.stderr)")
     }
 
     @Test func serveRefusesADatabaseThatIsNotAnEventLogAndLeavesItAlone() async throws {

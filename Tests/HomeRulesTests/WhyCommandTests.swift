@@ -154,6 +154,7 @@ struct WhyCommandTests {
 
     @Test func withoutDefinitionsTheLogAloneDecides() async throws {
         let home = try await CLILogHome()
+        try FileManager.default.createDirectory(at: home.directory.file("elsewhere"), withIntermediateDirectories: true)
         let known = try await home.homerules(["why", "livingroom-node.led", "--devices", "elsewhere"])
         #expect(known.status == 0)
         #expect(known.stdout.contains("was set on at 2025-03-01 21:04:10 by rule hot-room-led"))

@@ -25,7 +25,7 @@ import Testing
               presence: { node: x }
             """])
         #expect(found == [
-            "devices/bad.yaml:1:7: error: invalid id 'living room': use letters, digits, '-' and '_' only",
+            "devices/bad.yaml:1:7: error: invalid id 'living room': use ASCII letters (a-z, A-Z), digits, '-' and '_' only",
             "devices/bad.yaml:2:3: error: unknown key 'nmae' in a device; did you mean 'name'?",
             "devices/bad.yaml:4:12: error: invalid topic 'home/+/status' for 'topic': a topic name must not contain the wildcards '+' or '#'",
             "devices/bad.yaml:6:41: error: unknown sensor type 'float'; use number, boolean or string",
@@ -182,7 +182,7 @@ import Testing
             "rules/rules.yaml:33:7: error: unknown key 'time' in a condition",
             "rules/rules.yaml:33:7: error: a condition needs 'sensor', 'actuator', 'device', 'after'/'before'/'weekdays', or 'all'/'any'/'not'",
             "rules/rules.yaml:34:9: error: 'then' needs at least one action",
-            "rules/rules.yaml:35:7: error: invalid id 'bad id!': use letters, digits, '-' and '_' only",
+            "rules/rules.yaml:35:7: error: invalid id 'bad id!': use ASCII letters (a-z, A-Z), digits, '-' and '_' only",
             "rules/rules.yaml:36:9: error: 'when' needs at least one trigger",
             "rules/rules.yaml:37:42: error: unknown device 'livingroom-nod'; did you mean 'livingroom-node'? (in 'payload')",
             "rules/rules.yaml:37:42: error: unknown template variable 'devices.lamp.colour' (in 'payload')",
@@ -232,7 +232,7 @@ import Testing
         let root = scratch.url.path
         #expect(list.diagnostics.map(\.description) == [
             "\(root)/devices:1:1: error: '\(root)/devices' is not a directory",
-            "\(root)/rules/bad.yaml:1:1: error: the file is not valid UTF-8",
+            "\(root)/rules/bad.yaml:1:5: error: the file is not valid UTF-8 here; save it as UTF-8",
         ])
     }
 

@@ -10,6 +10,10 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// `path:line:column: error: message`, the form compilers use.
     public var description: String { "\(location): error: \(message)" }
+
+    /// `path:line:column: message`, for where the line already says it is an
+    /// error (a log line at level error, an `error` event).
+    public var locatedMessage: String { "\(location): \(message)" }
 }
 
 /// Every problem found in one load, in file and line order.
@@ -28,6 +32,9 @@ public struct DiagnosticList: Error, Sendable, Hashable, CustomStringConvertible
 
     /// One line per diagnostic.
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+
+    /// One line per diagnostic, each without its "error:".
+    public var locatedMessages: String { diagnostics.map(\.locatedMessage).joined(separator: "\n") }
 }
 
 /// Collects diagnostics while a loader walks the files.

@@ -96,12 +96,36 @@ public enum HomeLoader {
                 continue
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                diagnostics.error("the file is not valid UTF-8", at: location)
+                diagnostics.error(invalidUTF8Message, at: invalidUTF8Location(in: data, path: shown))
                 continue
             }
             files.append(SourceFile(path: shown, text: text))
         }
         return files
+    }
+
+    /// Whether `directory` holds a `.yaml` or `.yml` file, at any depth.
+    public static func containsYAMLFiles(_ directory: URL) -> Bool {
+        !yamlPaths(under: directory.path, fileManager: .default).isEmpty
+    }
+
+    /// What is said at ``invalidUTF8Location(in:path:)``.
+    public static let invalidUTF8Message = "the file is not valid UTF-8 here; save it as UTF-8"
+
+    /// Where the first byte that is not UTF-8 is, counting columns in
+    /// characters as editors do.
+    public static func invalidUTF8Location(in data: Data, path: String) -> SourceLocation {
+        var bytes = data.makeIterator()
+        var decoder = UTF8()
+        var (line, column) = (1, 1)
+        while case .scalarValue(let scalar) = decoder.decode(&bytes) {
+            if scalar == "\n" {
+                (line, column) = (line + 1, 1)
+            } else {
+                column += 1
+            }
+        }
+        return SourceLocation(path: path, line: line, column: column)
     }
 
     /// Paths relative to `root` of the YAML files below it, sorted.

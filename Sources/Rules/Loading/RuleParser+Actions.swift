@@ -59,7 +59,7 @@ extension RuleParser {
     }
 
     private mutating func checkVariables(of template: Template, at node: Node, key: String) -> Bool {
-        let scope = TemplateScope(devices: devices, triggerDevices: triggerDevices)
+        let scope = TemplateScope(devices: devices, triggerDevices: triggerDevices, triggersHadErrors: triggersHadErrors)
         var valid = true
         for path in template.variables {
             if let problem = scope.problem(with: path) {

@@ -29,7 +29,7 @@ extension RuleParser {
             let other = device.actuator(named: name.member) != nil ? "; '\(name.member)' is an actuator" : ""
             reader.error(
                 "device '\(device.id)' has no sensor '\(name.member)'"
-                    + (other.isEmpty ? Suggestion.didYouMean(name.member, among: device.sensors.map(\.name)) : other),
+                    + (other.isEmpty ? Suggestion.didYouMean(name.member, among: device.sensors.map(\.name) + brokenNames(of: device)) : other),
                 at: node)
             return nil
         }
@@ -43,11 +43,17 @@ extension RuleParser {
             let other = device.sensor(named: name.member) != nil ? "; '\(name.member)' is a sensor" : ""
             reader.error(
                 "device '\(device.id)' has no actuator '\(name.member)'"
-                    + (other.isEmpty ? Suggestion.didYouMean(name.member, among: device.actuators.map(\.name)) : other),
+                    + (other.isEmpty ? Suggestion.didYouMean(name.member, among: device.actuators.map(\.name) + brokenNames(of: device)) : other),
                 at: node)
             return nil
         }
         return (name, actuator)
+    }
+
+    /// Members of `device` that had errors of their own: still names the
+    /// user meant, for "did you mean".
+    private func brokenNames(of device: Device) -> [String] {
+        brokenMembers[device.id].map { $0.sorted() } ?? []
     }
 
     private mutating func qualifiedName(_ node: Node, for key: String, kind: String) -> (QualifiedName, Device)? {

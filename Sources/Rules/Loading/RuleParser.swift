@@ -10,6 +10,8 @@ struct RuleParser {
     let brokenMembers: [String: Set<String>]
     /// The devices watched by the triggers of the rule being read, for template checks.
     var triggerDevices: [Device] = []
+    /// Whether a trigger of the rule being read had errors.
+    var triggersHadErrors = false
 
     private static let ruleKeys = [
         "id", "description", "enabled", "when", "if", "then", "otherwise", "mode", "cooldown", "loop_guard",
@@ -38,6 +40,7 @@ struct RuleParser {
         if let when = fields["when"], triggerNodes.isEmpty { reader.error("'when' needs at least one trigger", at: when) }
         let triggers = triggerNodes.map { trigger($0) }
         triggerDevices = triggers.compactMap { $0?.device }.compactMap { devices[$0] }
+        triggersHadErrors = triggers.contains { $0 == nil }
         let conditions = fields["if"].map { reader.items($0).compactMap { condition($0) } } ?? []
         let actionNodes = reader.required(fields, "then", in: "a rule").map { reader.items($0) } ?? []
         let actions = actionNodes.compactMap { action($0) }

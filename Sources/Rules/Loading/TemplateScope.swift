@@ -18,6 +18,9 @@ struct TemplateScope {
     let devices: [String: Device]
     /// The devices the rule's triggers watch.
     let triggerDevices: [Device]
+    /// Whether a trigger had errors of its own: what `device` means is then
+    /// unknown, and is not reported as a second mistake.
+    var triggersHadErrors = false
 
     /// Why `path` names no variable here, or nil when it does.
     func problem(with path: [String]) -> String? {
@@ -36,6 +39,7 @@ struct TemplateScope {
             return path.count == 1 || (path.count == 2 && Self.nowFields.contains(path[1]))
                 ? nil : unknown(path[1], among: Self.nowFields)
         case "device":
+            if triggersHadErrors { return nil }
             guard !triggerDevices.isEmpty else {
                 return "'\(name)' needs a trigger on a device, sensor or actuator; use devices.<id>... to name one"
             }

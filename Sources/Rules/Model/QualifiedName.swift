@@ -28,6 +28,6 @@ enum Identifier {
         !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }
     }
 
-    static let help = "use letters, digits, '-' and '_' only"
+    static let help = "use ASCII letters (a-z, A-Z), digits, '-' and '_' only"
 }
 

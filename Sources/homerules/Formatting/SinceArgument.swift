@@ -8,12 +8,25 @@ enum SinceArgument: Equatable {
     case ago(seconds: Double)
     case moment(Date)
 
-    struct Invalid: Error, CustomStringConvertible {
+    struct Invalid: Error, CustomStringConvertible, Equatable {
         var text: String
         var description: String {
-            "'\(text)' is neither a duration (30s, 15m, 1h, 2d, 1h30m) nor a date (2026-11-27, 2026-11-27T21:00, 2026-11-27T21:00:00Z)"
+            if text.hasPrefix("-") {
+                return "write how long ago without a sign: --since \(text.dropFirst()) means \(text.dropFirst()) ago"
+            }
+            if Self.isDuration(text) {
+                return "'\(text)' reaches back more than \(SinceArgument.longestDurationDays) days; leave --since out to see every event"
+            }
+            return "'\(text)' is neither a duration (30s, 15m, 1h, 2d, 1h30m) nor a date (2026-11-27, 2026-11-27T21:00, 2026-11-27T21:00:00Z)"
+        }
+
+        private static func isDuration(_ text: String) -> Bool {
+            SinceArgument.durationSeconds(text, limit: .infinity) != nil
         }
     }
+
+    /// Ten years back is already before any event log.
+    static let longestDurationDays = 3650
 
     private static let unitSeconds: [Substring: Double] = ["s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400, "w": 604_800]
 
@@ -39,7 +52,7 @@ enum SinceArgument: Equatable {
 
     /// `1h30m` as 5400: numbers each followed by a unit, no bare numbers
     /// (is `--since 30` seconds or days?).
-    private static func durationSeconds(_ text: String) -> Double? {
+    private static func durationSeconds(_ text: String, limit: Double = Double(longestDurationDays) * 86_400) -> Double? {
         var rest = Substring(text)
         var total = 0.0
         guard !rest.isEmpty else { return nil }
@@ -50,8 +63,7 @@ enum SinceArgument: Equatable {
             total += value * seconds
             rest = rest.dropFirst(digits.count + unit.count)
         }
-        // Ten years back is already before any event log.
-        return total <= 10 * 365 * 86_400 ? total : nil
+        return total <= limit ? total : nil
     }
 
     private static func date(_ text: String, timeZone: TimeZone) -> Date? {
