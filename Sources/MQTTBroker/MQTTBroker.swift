@@ -308,6 +308,9 @@ public enum BrokerError: Error, CustomStringConvertible, Equatable {
 }
 
 extension MQTTBroker {
+    /// HomeRules' version: `homerules --version`, `$SYS/broker/version`.
+    public static let version = "0.1.0"
+
     static func bindFailure(_ error: any Error) -> BrokerError.BindFailure {
         guard let error = error as? IOError else { return .other("\(error)") }
         switch error.errnoCode {

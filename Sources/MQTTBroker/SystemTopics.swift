@@ -3,12 +3,10 @@ import MQTT
 /// The `$SYS/broker/...` topics, named and formatted as Mosquitto publishes
 /// them, so that dashboards made for Mosquitto read ours too.
 enum SystemTopics {
-    static let version = "0.1.0"
-
     /// The retained messages describing the broker now.
     static func messages(for status: BrokerStatus) -> [MQTTMessage] {
         let values: [(String, String)] = [
-            ("version", "homerules version \(version)"),
+            ("version", "homerules version \(MQTTBroker.version)"),
             ("uptime", "\(status.uptimeSeconds) seconds"),
             ("clients/connected", "\(status.clientsConnected)"),
             ("clients/active", "\(status.clientsConnected)"),

@@ -21,6 +21,14 @@ struct ActuatorCommandOptions: ParsableArguments {
 /// fast device's answer is not missed; its retained message, if any, is the
 /// state before the command, which `toggle` needs.
 struct ActuatorCommand {
+    /// What the command line asks for.
+    enum Asked {
+        /// `on`, `off`, or one of the actuator's payloads, as typed.
+        case set(String)
+        case toggle
+    }
+
+    /// What is sent, once the actuator is known.
     enum Request {
         case set(ActuatorState)
         case toggle
@@ -32,7 +40,7 @@ struct ActuatorCommand {
 
     /// Everything `set` and `toggle` do, from the command line's arguments
     /// to the printed outcome and the exit status.
-    static func run(_ name: String, _ request: Request, options: ActuatorCommandOptions, clientIDPrefix: String) async throws {
+    static func run(_ name: String, _ asked: Asked, options: ActuatorCommandOptions, clientIDPrefix: String) async throws {
         let home = try options.devices.loadDevices()
         let target: ActuatorTarget
         switch ActuatorTarget.resolve(name, in: home, devicesDirectory: options.devices.devicesDirectory) {
@@ -41,6 +49,7 @@ struct ActuatorCommand {
             printError("error: \(failure)")
             throw CLIExitCode.unknownName
         }
+        let request = try Self.request(asked, for: target)
         let configuration = try options.broker.clientConfiguration(clientIDPrefix: clientIDPrefix)
         let client = try await BrokerConnection.connect(configuration)
         let command = ActuatorCommand(target: target, request: request, timeout: options.timeout)
@@ -111,6 +120,21 @@ struct ActuatorCommand {
         printError("error: \(target.name) did not confirm: sent '\(payload)' to \(actuator.commandTopic), but \(heard) within \(timeout)")
         if reported == nil { printError("hint: is \(target.device.id) online? `homerules watch \(target.device.id)` shows it") }
         throw CLIExitCode.notConfirmed
+    }
+
+    /// The request for what was typed, or a usage error (before anything
+    /// connects) when the state is neither on, off nor a payload of the actuator.
+    private static func request(_ asked: Asked, for target: ActuatorTarget) throws -> Request {
+        switch asked {
+        case .toggle:
+            return .toggle
+        case .set(let text):
+            if let state = target.actuator.state(named: text) { return .set(state) }
+            let payloads = [target.actuator.payloads.on, target.actuator.payloads.off].filter { !["on", "off"].contains($0) }
+            let also = payloads.isEmpty ? "" : " (or its payloads \(payloads.map { "'\($0)'" }.joined(separator: ", ")))"
+            printError("error: '\(text)' is not a state of \(target.name): use on or off\(also)")
+            throw CLIExitCode.usage
+        }
     }
 
     /// The payload to send and the state to expect back (nil: either).

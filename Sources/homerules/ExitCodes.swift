@@ -15,4 +15,7 @@ enum CLIExitCode {
     /// `toggle` cannot tell what to send: no toggle payload, and no retained
     /// state to toggle from.
     static let stateUnknown = ExitCode(5)
+    /// A usage error found once the definitions are read, numbered as
+    /// ArgumentParser numbers its own: `set x.y maybe`.
+    static let usage = ExitCode(64)
 }

@@ -17,8 +17,10 @@ struct SetCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The actuator, as in the rules: livingroom-node.led.", valueName: "device.actuator"))
     var actuator: String
 
-    @Argument(help: "The state to switch to.")
-    var state: ActuatorState
+    @Argument(help: ArgumentHelp(
+        "The state to switch to: on or off, in any case, or one of the actuator's own on and off payloads.",
+        valueName: "state"))
+    var state: String
 
     @OptionGroup var options: ActuatorCommandOptions
 
@@ -27,4 +29,3 @@ struct SetCommand: AsyncParsableCommand {
     }
 }
 
-extension ActuatorState: ExpressibleByArgument {}

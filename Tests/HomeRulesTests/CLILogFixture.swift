@@ -17,9 +17,6 @@ final class CLILogHome: Sendable {
 
     /// 2025-03-01 21:03:40 UTC: the message that makes the room hot.
     static let hotMessageTime = Date(timeIntervalSince1970: 1_740_863_020)
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The ids the writer gave the events of the story.
     struct IDs: Sendable {
         var hotMessage: Int64 = 0
@@ -37,7 +34,7 @@ final class CLILogHome: Sendable {
     init(recentMessages: Bool = true) async throws {
         directory = try TemporaryDirectory()
         now = Date()
-        try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("devices"), to: directory.file("devices"))
+        try ExampleHomeFiles.copy(to: directory.url, devicesOnly: true)
         var ids = IDs()
         let now = self.now
         try await Self.write(to: directory.file("homerules.sqlite").path) { writer in

@@ -54,6 +54,35 @@ struct SetCommandTests {
         await harness.stop()
     }
 
+    @Test(arguments: ["ON", "On", "on"])
+    func aStateInAnyCaseOrTheActuatorsOwnPayloadSwitches(state: String) async throws {
+        let harness = try await CLIMQTTHarness(devices: Self.devices)
+        let device = try await Self.echoDevice(harness, commandTopic: "cmnd/plug/POWER", stateTopic: "stat/plug/POWER")
+        let recorder = try await harness.recorder("cmnd/plug/POWER")
+
+        let on = try await harness.run(["set", "plug.relay", state, "--broker", harness.url, "--timeout", "30s"])
+        #expect(on.status == 0 && on.stdout.hasPrefix("plug.relay is on (confirmed in "), "\(on)")
+        let off = try await harness.run(["set", "plug.relay", "Off", "--broker", harness.url, "--timeout", "30s"])
+        #expect(off.status == 0 && off.stdout.hasPrefix("plug.relay is off (confirmed in "), "\(off)")
+        #expect(recorder.payloads(on: "cmnd/plug/POWER") == ["ON", "OFF"])
+        await device.disconnect()
+        await recorder.stop()
+        await harness.stop()
+    }
+
+    @Test func aStateThatIsNeitherOnNorOffNorAPayloadIsAUsageErrorBeforeAnythingIsSent() async throws {
+        // No broker listens here: the state is checked before connecting.
+        let harness = try await CLIMQTTHarness(devices: Self.devices, port: try freeLoopbackPort())
+        let result = try await harness.run(["set", "plug.relay", "dim", "--broker", harness.url])
+        #expect(result.status == 64)
+        #expect(result.stderr == "error: 'dim' is not a state of plug.relay: use on or off (or its payloads 'ON', 'OFF')\n")
+    }
+
+    @Test func theVersionIsPrinted() async throws {
+        let result = try await HomeRulesBinary.run(["--version"])
+        #expect(result.status == 0 && result.stdout == "homerules 0.1.0\n")
+    }
+
     @Test func aMissingEchoExitsWith4AndSaysWhatWasSent() async throws {
         let harness = try await CLIMQTTHarness(devices: Self.devices)
         let recorder = try await harness.recorder("test/node/led/set")

@@ -6,23 +6,9 @@ import Testing
 /// newcomer types and what the README says they will see.
 @Suite("README's tour on the example home", .timeLimit(.minutes(5)))
 struct TourTests {
-    /// The example home's files as shipped; a user's own files beside them
-    /// are not part of the tour.
-    static let exampleFiles = [
-        "devices/bedroom-sensor.yaml", "devices/desk-plug.yaml", "devices/livingroom-node.yaml",
-        "rules/alerts.yaml", "rules/livingroom.yaml", "rules/night.yaml",
-    ]
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     @Test func theTourShowsWhatTheReadmeSays() async throws {
         let home = try TemporaryDirectory()
-        for folder in ["devices", "rules"] {
-            try FileManager.default.createDirectory(at: home.file(folder), withIntermediateDirectories: true)
-        }
-        for file in Self.exampleFiles {
-            try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent(file), to: home.file(file))
-        }
+        try ExampleHomeFiles.copy(to: home.url)
         func homerules(_ arguments: [String]) async throws -> ProcessResult {
             try await HomeRulesBinary.run(arguments, in: home.path, timeout: 60)
         }

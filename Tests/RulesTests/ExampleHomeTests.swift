@@ -1,15 +1,21 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Rules
 
 @Suite("The example home at the repository root", .timeLimit(.minutes(5))) struct ExampleHomeTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
+    /// The shipped files only: a user's own files beside them change nothing here.
     static func load() throws -> Home {
         try HomeLoader.load(
-            devicesDirectory: repositoryRoot.appendingPathComponent("devices"),
-            rulesDirectory: repositoryRoot.appendingPathComponent("rules")
+            deviceFiles: ExampleHomeFiles.devices.map { SourceFile(path: $0, text: try ExampleHomeFiles.text($0)) },
+            ruleFiles: ExampleHomeFiles.rules.map { SourceFile(path: $0, text: try ExampleHomeFiles.text($0)) }
+        ).get()
+    }
+
+    @Test func everythingInTheFoldersLoads() throws {
+        let root = ExampleHomeFiles.repositoryRoot
+        _ = try HomeLoader.load(
+            devicesDirectory: root.appendingPathComponent("devices"), rulesDirectory: root.appendingPathComponent("rules")
         ).get()
     }
 

@@ -8,6 +8,18 @@ extension Actuator {
     public func state(reportedBy payload: [UInt8]) -> ActuatorState? {
         SensorReading.actuatorState(of: payload, for: self)
     }
+
+    /// The state a user names on the command line: `on` or `off` in any
+    /// case (Tasmota users type `ON`), or one of this actuator's own on and
+    /// off payloads, such as `1` or `{"state":"ON"}`.
+    public func state(named text: String) -> ActuatorState? {
+        if let state = ActuatorState(rawValue: text.lowercased()) { return state }
+        for (payload, state) in [(payloads.on, ActuatorState.on), (payloads.off, .off)]
+        where payload == text || payload.lowercased() == text.lowercased() {
+            return state
+        }
+        return nil
+    }
 }
 
 extension PresenceConvention {
