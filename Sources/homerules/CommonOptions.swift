@@ -28,6 +28,21 @@ struct DevicesOptions: ParsableArguments {
     }
 }
 
+extension DevicesOptions {
+    /// The devices for decoding what is shown, or nil (with a warning when
+    /// the files have errors): a command that only displays still runs.
+    func loadDevicesForDisplay() -> Home? {
+        guard (try? directory.check()) != nil else { return nil }
+        switch HomeLoader.loadDevices(from: directory.url) {
+        case .success(let home):
+            return home
+        case .failure(let errors):
+            printError("warning: the device files have \(errors.diagnostics.count) error(s) (`homerules rules check` shows them); values are shown as sent")
+            return nil
+        }
+    }
+}
+
 /// `--database FILE`: the event log, opened read-only beside a running daemon.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log that `serve` writes.", valueName: "file"))

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import Rules
 
 /// One readable line per event, for `homerules watch`:
 ///
@@ -12,6 +13,22 @@ import Foundation
 enum EventLine {
     static func format(_ event: Event, calendar: Calendar = .current) -> String {
         "\(clockTime(event.time, calendar: calendar)) \(text(of: event))"
+    }
+
+    /// The lines for `event`: a sensor message becomes one line per sensor
+    /// with its value and unit, decoded with the definitions as the daemon
+    /// decodes it (`bedroom-sensor.humidity = 51.1 %`, not the JSON);
+    /// everything else is one line, as ``format(_:calendar:)`` writes it.
+    static func lines(for event: Event, decodingWith home: Home?, calendar: Calendar = .current) -> [String] {
+        guard event.kind == .message, event.detail == nil, let payload = event.payload, let topic = event.topic,
+              let device = event.device.flatMap({ home?.device(id: $0) })
+        else { return [format(event, calendar: calendar)] }
+        let values = device.sensorValues(in: Array(payload.utf8), on: topic)
+        guard !values.isEmpty else { return [format(event, calendar: calendar)] }
+        let time = clockTime(event.time, calendar: calendar)
+        return values.map { sensor, value in
+            "\(time) \(device.id).\(sensor.name) = \(value)\(sensor.unit.map { " \($0)" } ?? "")"
+        }
     }
 
     /// The line without its time.

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import MQTT
 import MQTTClient
+import Rules
 
 /// `homerules watch [DEVICE...]`: what the daemon does, live.
 struct WatchCommand: AsyncParsableCommand {
@@ -22,6 +23,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Show only events about these devices (by id).", valueName: "device"))
     var devices: [String] = []
 
+    @OptionGroup var definitions: DevicesOptions
     @OptionGroup var broker: BrokerOptions
 
     @Flag(help: "Print each event as a line of JSON, as the daemon publishes it; daemon status goes to standard error.")
@@ -46,14 +48,14 @@ struct WatchCommand: AsyncParsableCommand {
             throw BrokerConnection.unavailable(error, configuration: configuration)
         }
         printError("watching \(Event.topicPrefix)# on \(configuration.host):\(configuration.port); Ctrl-C stops")
-        let (devices, json) = (self.devices, self.json)
+        let (devices, json, home) = (self.devices, self.json, definitions.loadDevicesForDisplay())
         try await runUntilShutdownSignal({
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await event in connectionEvents { Self.report(event) }
                 }
                 group.addTask {
-                    var printer = WatchPrinter(filter: WatchFilter(devices: devices), json: json)
+                    var printer = WatchPrinter(filter: WatchFilter(devices: devices), json: json, home: home)
                     for await item in feed.items { printer.show(item) }
                 }
             }
@@ -79,9 +81,13 @@ struct WatchPrinter {
     let json: Bool
     private var daemonStatus: String?
 
-    init(filter: WatchFilter, json: Bool) {
+    /// The definitions that decode sensor payloads, when they could be read.
+    private let home: Home?
+
+    init(filter: WatchFilter, json: Bool, home: Home? = nil) {
         self.filter = filter
         self.json = json
+        self.home = home
     }
 
     mutating func show(_ item: MessageFeed.Item) {
@@ -109,7 +115,10 @@ struct WatchPrinter {
             return
         }
         guard filter.matches(event) else { return }
-        guard json else { return printLine(EventLine.format(event)) }
+        guard json else {
+            for line in EventLine.lines(for: event, decodingWith: home) { printLine(line) }
+            return
+        }
         // The daemon's own text, unless it would break the one-event-per-line promise.
         let text = message.payloadString.trimmingCharacters(in: .whitespacesAndNewlines)
         printLine(text.contains("\n") ? String(decoding: event.json(), as: UTF8.self) : text)

@@ -52,6 +52,42 @@ struct WatchCommandTests {
         await harness.stop()
     }
 
+    @Test func sensorValuesAreShownDecodedOnePerSensorWithTheirUnits() async throws {
+        let harness = try await CLIMQTTHarness(devices: """
+            id: bedroom
+            sensors:
+              temperature: { topic: z2m/bedroom, type: number, path: temperature, unit: "°C" }
+              humidity: { topic: z2m/bedroom, type: number, path: humidity, unit: "%" }
+            ---
+            id: plug
+            sensors:
+              power: { topic: tele/plug/SENSOR, type: number, path: ENERGY.Power, unit: W }
+            """)
+        let daemon = try await harness.client("daemon")
+        let watch = try harness.start(["watch", "--broker", harness.url])
+        #expect(await CLIMQTTHarness.wait(for: watch, toPrint: "watching homerules/events/#"), "\(watch.output)")
+        try await Self.publish([
+            Event(id: 1, time: Self.time, kind: .message, device: "bedroom", topic: "z2m/bedroom",
+                  payload: #"{"temperature":19.5,"humidity":48,"linkquality":120}"#),
+            Event(id: 2, time: Self.time, kind: .message, device: "plug", entity: "power", topic: "tele/plug/SENSOR",
+                  payload: #"{"ENERGY":{"Power":61.9}}"#),
+            // A payload that reads as no sensor's value is shown as sent.
+            Event(id: 3, time: Self.time, kind: .message, device: "plug", entity: "power", topic: "tele/plug/SENSOR",
+                  payload: "garbled"),
+            Event(id: 4, time: Self.time, kind: .ruleFired, rule: "marker"),
+        ], with: daemon)
+        #expect(await CLIMQTTHarness.wait(for: watch, toPrint: "rule marker fired"), "\(watch.output)")
+        let texts = watch.output.split(separator: "\n").filter { $0.first?.isNumber == true }
+            .map { String($0.drop { $0 != " " }.dropFirst()) }
+        #expect(texts.dropFirst() == [
+            "bedroom.temperature = 19.5 °C", "bedroom.humidity = 48 %", "plug.power = 61.9 W", "plug.power = garbled",
+            "rule marker fired",
+        ], "\(watch.output)")
+        #expect(await CLIMQTTHarness.send(SIGINT, to: watch) == 0)
+        await daemon.disconnect()
+        await harness.stop()
+    }
+
     @Test func devicesFilterEventsAndFollowTheirCauses() async throws {
         let harness = try await CLIMQTTHarness(devices: "")
         let daemon = try await harness.client("daemon")

@@ -22,6 +22,19 @@ extension Actuator {
     }
 }
 
+extension Device {
+    /// The values a message on `topic` carries for this device's sensors,
+    /// read as the engine reads them (a JSON payload at each sensor's path),
+    /// in the order the sensors are defined; a sensor whose value cannot be
+    /// read from it is left out.
+    public func sensorValues(in payload: [UInt8], on topic: String) -> [(sensor: Sensor, value: SensorValue)] {
+        sensors.filter { $0.topic == topic }.compactMap { sensor in
+            guard case .success(let value) = SensorReading.value(of: payload, for: sensor) else { return nil }
+            return (sensor, value)
+        }
+    }
+}
+
 extension PresenceConvention {
     /// The text the firmware itself publishes to announce `state`, spelt as
     /// it spells it: Tasmota's `Online`, Shelly's `false`, Homie's `lost`;
