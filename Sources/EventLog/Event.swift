@@ -9,6 +9,8 @@ public enum EventKind: String, Codable, Sendable, CaseIterable, DatabaseValueCon
     case presence
     /// A rule's trigger and conditions held, and its actions ran.
     case ruleFired = "rule_fired"
+    /// A rule's trigger stopped holding, and its `otherwise` actions ran.
+    case ruleOtherwise = "rule_otherwise"
     /// A rule was considered and did not fire; `detail` says why.
     case ruleSkipped = "rule_skipped"
     /// The daemon published a command or a message.

@@ -48,6 +48,8 @@ enum EventLine {
             return "\(event.device ?? "?") is \(event.payload ?? "unknown")\(reason)"
         case .ruleFired:
             return "rule \(event.rule ?? "?") fired\(detail)"
+        case .ruleOtherwise:
+            return "rule \(event.rule ?? "?") ran otherwise\(detail)"
         case .ruleSkipped:
             return "rule \(event.rule ?? "?") skipped\(detail)"
         case .action:

@@ -12,8 +12,8 @@ struct WhyCommand: ParsableCommand {
         discussion: """
             For DEVICE.ACTUATOR: its state and the chain of causes of its latest action (the rule that \
             set it, the reason the rule fired, the message that started it). For a rule id: its latest \
-            decisions, fired and skipped, with their reasons, newest last. A name with a dot is an actuator \
-            unless a rule has that id.
+            decisions (fired, otherwise, skipped) with their reasons, newest last, and its last firing even \
+            when skips have pushed it out of that list. A name with a dot is an actuator unless a rule has that id.
             """
     )
 
@@ -22,6 +22,9 @@ struct WhyCommand: ParsableCommand {
 
     @Option(help: "How many of a rule's latest decisions to show.")
     var limit = 10
+
+    @Flag(help: "For a rule: show only the decisions that ran actions (fired, otherwise), not the skips.")
+    var fired = false
 
     @OptionGroup var devices: DevicesOptions
     @OptionGroup var database: DatabaseOptions
@@ -82,22 +85,34 @@ struct WhyCommand: ParsableCommand {
             }
             return .failure(UnknownName(message: message))
         }
-        let decisions = try log.events(EventFilter(rule: name, kinds: [.ruleFired, .ruleSkipped], limit: limit))
+        let runs: [EventKind] = [.ruleFired, .ruleOtherwise]
+        let decisions = try log.events(EventFilter(rule: name, kinds: fired ? runs : runs + [.ruleSkipped], limit: limit))
         guard !decisions.isEmpty else {
-            return .success("Rule \(name) has made no decisions that are still in the log.")
+            return .success("Rule \(name) has \(fired ? "not run its actions" : "made no decisions") in what is still in the log.")
         }
-        let heading = decisions.count == 1
-            ? "Rule \(name), its latest decision:" : "Rule \(name), its latest \(decisions.count) decisions, newest last:"
-        var lines = [heading]
+        let what = fired ? "runs" : "decisions"
+        var lines = [decisions.count == 1
+            ? "Rule \(name), its latest \(what.dropLast()):" : "Rule \(name), its latest \(decisions.count) \(what), newest last:"]
+        // A rule on a chatty sensor skips every second: its last run must not vanish behind the skips.
+        if !decisions.contains(where: { runs.contains($0.kind) }),
+           let lastRun = try log.events(EventFilter(rule: name, kinds: runs, limit: 1)).last {
+            lines = ["Rule \(name), its last run:"] + (try describe([lastRun], log: log, home: home, story: story)) + [lines[0]]
+        }
+        lines += try describe(decisions, log: log, home: home, story: story)
+        return .success(lines.joined(separator: "\n"))
+    }
+
+    private func describe(_ decisions: [Event], log: EventDatabase, home: Home, story: WhyStory) throws -> [String] {
+        var lines: [String] = []
         for decision in decisions {
             let cause = try decision.cause.flatMap { try log.event(id: $0) }
             let lost = try cause == nil && decision.cause.map(log.wasLost(eventID:)) == true
-            let actions = decision.kind == .ruleFired ? try log.actions(causedBy: decision) : []
+            let actions = decision.kind == .ruleSkipped ? [] : try log.actions(causedBy: decision)
             lines.append(story.decision(decision, cause: cause, causeLost: lost, actions: actions) { action in
                 action.device.flatMap(home.device(id:))?.actuator(named: action.entity ?? "")
             })
         }
-        return .success(lines.joined(separator: "\n"))
+        return lines
     }
 
     private func unknownActuatorMessage(device: String, actuator: String, home: Home) -> String {

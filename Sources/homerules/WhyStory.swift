@@ -26,7 +26,7 @@ struct WhyStory {
         var clauses = ["\(name) \(ActionEffect(action, actuator: actuator).pastTense(of: action)) at \(time.moment(action.time))"]
         if chain.count == 1, let rule = action.rule { clauses[0] += " by rule \(rule)" }
         for cause in chain.dropFirst() {
-            if cause.kind == .ruleFired {
+            if cause.kind == .ruleFired || cause.kind == .ruleOtherwise {
                 // The firing continues the sentence of the action it caused.
                 clauses[clauses.count - 1] += " by rule \(cause.rule ?? "?")"
                 if let reason = firingReason(cause) { clauses.append(reason) }
@@ -50,7 +50,11 @@ struct WhyStory {
     func decision(
         _ event: Event, cause: Event?, causeLost: Bool = false, actions: [Event], actuators: (Event) -> Actuator?
     ) -> String {
-        let verdict = event.kind == .ruleFired ? "fired  " : "skipped"
+        let verdict = switch event.kind {
+        case .ruleFired: "fired    "
+        case .ruleOtherwise: "otherwise"
+        default: "skipped  "
+        }
         let head = "\(time.moment(event.time))  \(verdict)  "
         var lines = [head + EventText.oneLine(event.detail ?? "no reason recorded")]
         let indent = String(repeating: " ", count: head.count)
@@ -74,6 +78,8 @@ struct WhyStory {
     /// `which fired because ...`, `which ran its otherwise actions because ...`.
     private func firingReason(_ fired: Event) -> String? {
         guard let detail = fired.detail.map(EventText.oneLine), !detail.isEmpty else { return nil }
+        if fired.kind == .ruleOtherwise { return "which ran its otherwise actions because \(detail)" }
+        // Logs written before `rule_otherwise` existed marked an otherwise run in the detail.
         let otherwisePrefix = "otherwise: "
         if detail.hasPrefix(otherwisePrefix) {
             return "which ran its otherwise actions because \(detail.dropFirst(otherwisePrefix.count))"

@@ -75,6 +75,15 @@ struct DaemonTests {
             #expect(devices.first?.actuators.first?.value == "on")
             #expect(devices.first?.sensors.first?.value == "29.5")
 
+            // Cooling down runs `otherwise`, logged as such and not as a firing.
+            try await device.publish("home/node/temperature", "20")
+            #expect(try await device.waitForMessage(on: "home/node/led/set") { $0 == "off" }.payloadString == "off")
+            let cooled = try await harness.waitForEvents { events in events.filter { $0.kind == .action }.count == 2 }
+            let off = try #require(cooled.last { $0.kind == .action })
+            let offChain = try harness.database().causeChain(of: off.id)
+            #expect(offChain.map(\.kind) == [.action, .ruleOtherwise, .message])
+            #expect(offChain[1].detail == "temperature 20 is no longer above 28")
+
             await device.disconnect()
         }
     }

@@ -25,13 +25,13 @@ struct WhyCommandTests {
         #expect(result.status == 0)
         #expect(result.stdout == """
             Rule hot-room-led, its latest 3 decisions, newest last:
-            2025-03-01 21:03:20  skipped  temperature 27.5 is not above 28
-                                          on message home/livingroom-node/temperature = 27.5 at 2025-03-01 21:03:20
-            2025-03-01 21:03:40  skipped  held 0 s of 30 s
-                                          on message home/livingroom-node/temperature = 29.5 at 2025-03-01 21:03:40
-            2025-03-01 21:04:10  fired    temperature 29.5 is above 28 for 30 s
-                                          on message home/livingroom-node/temperature = 29.5 at 2025-03-01 21:03:40
-                                          then set livingroom-node.led on
+            2025-03-01 21:03:20  skipped    temperature 27.5 is not above 28
+                                            on message home/livingroom-node/temperature = 27.5 at 2025-03-01 21:03:20
+            2025-03-01 21:03:40  skipped    held 0 s of 30 s
+                                            on message home/livingroom-node/temperature = 29.5 at 2025-03-01 21:03:40
+            2025-03-01 21:04:10  fired      temperature 29.5 is above 28 for 30 s
+                                            on message home/livingroom-node/temperature = 29.5 at 2025-03-01 21:03:40
+                                            then set livingroom-node.led on
 
             """)
         let latest = try await home.homerules(["why", "hot-room-led", "--limit", "1"])
@@ -39,11 +39,33 @@ struct WhyCommandTests {
         #expect(!latest.stdout.contains("skipped"))
     }
 
+    @Test func aRulesLastRunIsShownWhenSkipsPushedItOut() async throws {
+        let home = try await CLILogHome()
+        try await CLILogHome.write(to: home.databasePath) { writer in
+            // A sensor reporting every second: the rule skips after firing, many times.
+            for second in 1...20 {
+                await writer.record(Event(
+                    time: CLILogHome.hotMessageTime.addingTimeInterval(60 + Double(second)), kind: .ruleSkipped,
+                    rule: "hot-room-led", detail: "temperature 29.5 is still above 28; it fires on the crossing only"))
+            }
+        }
+        let result = try await home.homerules(["why", "hot-room-led", "--limit", "2"])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "Rule hot-room-led, its last run:")
+        #expect(lines.dropFirst().first?.hasPrefix("2025-03-01 21:04:10  fired      temperature 29.5 is above 28 for 30 s") == true)
+        #expect(lines.contains("Rule hot-room-led, its latest 2 decisions, newest last:"))
+        #expect(lines.filter { $0.contains("  skipped  ") }.count == 2, "\(result.stdout)")
+
+        let fired = try await home.homerules(["why", "hot-room-led", "--fired"])
+        #expect(fired.stdout.hasPrefix("Rule hot-room-led, its latest run:\n2025-03-01 21:04:10  fired "), "\(fired.stdout)")
+        #expect(!fired.stdout.contains("skipped"))
+    }
+
     @Test func aRuleStartedByAPresenceChangeSaysSo() async throws {
         let home = try await CLILogHome()
         let result = try await home.homerules(["why", "device-offline"])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("fired    desk-plug went offline\n"))
+        #expect(result.stdout.contains("fired      desk-plug went offline\n"))
         #expect(result.stdout.contains("when desk-plug went offline at 2025-03-01 21:05:20 (announced 'Offline' on tele/desk-plug/LWT)\n"))
         #expect(result.stdout.contains("then publish home/alerts = Desk plug went offline\n"))
     }
@@ -57,7 +79,7 @@ struct WhyCommandTests {
         var cool: Int64 = 0
         try await CLILogHome.write(to: home.databasePath) { writer in
             cool = await writer.record(Event(time: t, kind: .message, device: "livingroom-node", entity: "temperature", topic: "home/livingroom-node/temperature", payload: "26"))
-            let otherwise = await writer.record(Event(time: t.addingTimeInterval(1), kind: .ruleFired, rule: "hot-room-led", detail: "otherwise: temperature 26 is below 27", cause: cool))
+            let otherwise = await writer.record(Event(time: t.addingTimeInterval(1), kind: .ruleOtherwise, rule: "hot-room-led", detail: "temperature 26 is below 27", cause: cool))
             await writer.record(Event(time: t.addingTimeInterval(1), kind: .action, device: "livingroom-node", entity: "led", topic: "home/livingroom-node/led/set", payload: "off", rule: "hot-room-led", detail: "set led off", cause: otherwise))
             let night = await writer.record(Event(time: t.addingTimeInterval(3600), kind: .ruleFired, rule: "desk-off-at-night", detail: "it is 23:00 on a work day"))
             // No detail: the payload says what it did, read with the device's definition.
@@ -86,7 +108,7 @@ struct WhyCommandTests {
 
             """)
         let rule = try await home.homerules(["why", "hot-room-led", "--limit", "1"])
-        #expect(rule.stdout.contains("fired    otherwise: temperature 26 is below 27\n"))
+        #expect(rule.stdout.contains("otherwise  temperature 26 is below 27\n"))
         #expect(rule.stdout.contains("after an earlier event (#\(purgedMessage)) that is no longer in the log\n"))
         #expect(rule.stdout.contains("then set livingroom-node.led off\n"))
     }
@@ -116,7 +138,7 @@ struct WhyCommandTests {
         let result = try await home.homerules(["why", "night.lights"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("Rule night.lights, its latest decision:\n"))
-        #expect(result.stdout.contains("skipped  it is not dark yet"))
+        #expect(result.stdout.contains("skipped    it is not dark yet"))
     }
 
     @Test func aDefinedActuatorWithNothingInTheLogIsNotAnError() async throws {
