@@ -28,6 +28,7 @@ public final class Daemon: Service {
 
     enum Input {
         case message(MQTTMessage)
+        case control(rule: String, request: RuleControl.Request)
         case tick
         case reload(String)
         case loaded(HomeLoads.Outcome)
@@ -67,7 +68,9 @@ public final class Daemon: Service {
             try await bus.start(
                 handler: { [bus] message in
                     // Output only, whoever published there: a rule on `#` must not feed on the daemon's events.
-                    guard !DaemonTopics.contains(message.topic) else { return }
+                    // Requests of `homerules rules` are the daemon's own input, bounded by the gate as messages are.
+                    let control = RuleControl.request(in: message)
+                    guard control != nil || !DaemonTopics.contains(message.topic) else { return }
                     switch gate.admit() {
                     case .queued:
                         break
@@ -77,7 +80,7 @@ public final class Daemon: Service {
                         if let report { logger.error("input queue full: dropped \(report) message(s), the last on \(message.topic)") }
                         return
                     }
-                    continuation.yield(.message(message))
+                    continuation.yield(control.map { .control(rule: $0.rule, request: $0.request) } ?? .message(message))
                 },
                 onReconnect: { continuation.yield(.busReconnected) })
         } catch {
@@ -101,7 +104,9 @@ public final class Daemon: Service {
         // and its command reaches the broker without crossing a thread.
         await serve(
             inputs, continuation: continuation,
-            state: LoopState(snapshot: restoreSnapshot(from: database), loads: loads, lastPurge: now, startEvents: [uncleanStop].compactMap { $0 }),
+            state: LoopState(
+                snapshot: restoreSnapshot(from: database), loads: loads, lastPurge: now, startEvents: [uncleanStop].compactMap { $0 },
+                overrides: RuleControl.overrides(in: database)),
             ticker: ticker, writer: writer, gate: gate, isolation: bus.eventLoop.map(EventLoopIsolation.init))
 
         for task in background { task.cancel() }
@@ -123,6 +128,10 @@ public final class Daemon: Service {
         var startEvents: [Event]
         /// The engine at work, once the first load has finished.
         var runner: RulesRunner?
+        /// `rules enable` / `disable`, which win over the files.
+        var overrides: [String: Bool]
+        /// The home as the files define it, before the overrides.
+        var filesHome: Home?
     }
 
     /// The daemon's loop: every input in order, until graceful shutdown;
@@ -146,8 +155,15 @@ public final class Daemon: Service {
                 case .reload(let reason):
                     await reloadSecurityIfAsked(reason, runner: state.runner, at: now)
                     state.loads.request(reason)
-                case .loaded(let outcome):
+                case .control(let rule, let request):
+                    await control(rule, request, state: &state, writer: writer, at: time)
+                    if gate.left() { bus.pauseInput(false) }
+                case .loaded(var outcome):
                     state.loads.finished()
+                    if case .success(let home) = outcome.result {
+                        state.filesHome = home
+                        outcome.result = .success(home.overriding(enabled: state.overrides))
+                    }
                     if let runner = state.runner {
                         await adopt(outcome, into: runner, at: time)
                     } else {
@@ -208,6 +224,31 @@ public final class Daemon: Service {
         await record(accepted, reason: outcome.reason, runner: runner)
     }
 
+    /// A request of `homerules rules`: run a rule now, or enable or disable
+    /// it until told otherwise (saved, stated on its retained topic, and put
+    /// in force as a reload is).
+    private nonisolated(nonsending) func control(
+        _ rule: String, _ request: RuleControl.Request, state: inout LoopState, writer: EventWriter, at time: EngineTime
+    ) async {
+        guard let runner = state.runner else { return }
+        guard let filesHome = state.filesHome, let defined = filesHome.rule(id: rule) else {
+            await runner.record(Event(time: time.wall, kind: .error, rule: rule, detail: "rules \(request.rawValue): no rule '\(rule)' is loaded"))
+            return
+        }
+        switch request {
+        case .run:
+            await runner.runByHand(rule, by: "homerules rules run", at: time)
+        case .enable, .disable:
+            let enabled = request == .enable
+            state.overrides[rule] = enabled == defined.enabled ? nil : enabled
+            await writer.update(.state(key: RuleControl.storageKey, value: RuleControl.encoded(state.overrides), at: time.wall))
+            bus.send(MQTTMessage(topic: RuleControl.enabledTopic(rule), payload: "\(enabled)", qos: .atLeastOnce, retain: true))
+            let outcome = HomeLoads.Outcome(
+                reason: "rules \(request.rawValue) \(rule)", result: .success(filesHome.overriding(enabled: state.overrides)))
+            await adopt(outcome, into: runner, at: time)
+        }
+    }
+
     /// Why a loaded home was not put in force.
     private enum Refusal: Error {
         case files(DiagnosticList)
@@ -221,7 +262,7 @@ public final class Daemon: Service {
         switch outcome.result {
         case .success(let home):
             do {
-                try await bus.subscribe(to: home.topics)
+                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]))
                 return .success(home)
             } catch {
                 return .failure(.subscription(error))

@@ -62,6 +62,13 @@ final class RulesRunner {
         await apply(outputs, at: now.wall)
     }
 
+    /// `homerules rules run`: the rule's actions now, logged as run by hand.
+    nonisolated(nonsending) func runByHand(_ rule: String, by who: String, at now: EngineTime) async {
+        let outputs = engine.handle(.runByHand(rule: rule, by: who), id: 0, at: now)
+        act(on: outputs)
+        await apply(outputs, at: now.wall)
+    }
+
     /// Publishes the engine's commands at once; logging them comes after, off
     /// the path from a sensor's message to the actuator.
     private func act(on outputs: [Output]) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import HomeRules
 import Rules
 
 /// `homerules devices`: every device, its presence, last message, sensor
@@ -25,11 +26,11 @@ struct DevicesCommand: ParsableCommand {
 
     func run() throws {
         let home = try devices.loadDevices()
-        let (snapshots, engine) = try database.read { database in
+        let (snapshots, engine, overrides) = try database.read { database in
             // The engine's saved state only marks what is restored: a log without it is still read.
             let engine = try? database.stateValue(forKey: EngineSnapshot.storageKey)
                 .flatMap { try JSONDecoder().decode(EngineSnapshot.self, from: $0) }
-            return (try database.devices(), engine)
+            return (try database.devices(), engine, RuleControl.overrides(in: database))
         }
         let reports = DeviceReport.marking(DeviceReport.reports(snapshots: snapshots, home: home), with: engine)
         if json {
@@ -38,6 +39,10 @@ struct DevicesCommand: ParsableCommand {
             print("No devices: the event log has none and \(devices.devicesDirectory) defines none.")
         } else {
             print(Self.table(reports, time: TimeText()), terminator: "")
+        }
+        let disabled = overrides.filter { !$0.value }.keys.sorted()
+        if !json, !disabled.isEmpty {
+            print("Disabled with `homerules rules disable`: \(disabled.joined(separator: ", ")) (`homerules rules enable RULE` turns one back on).")
         }
     }
 

@@ -6,8 +6,11 @@ import Rules
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check device and rule files.",
-        subcommands: [RulesCheckCommand.self]
+        abstract: "Check, list, enable, disable and run rules.",
+        subcommands: [
+            RulesCheckCommand.self, RulesListCommand.self,
+            RulesEnableCommand.self, RulesDisableCommand.self, RulesRunCommand.self,
+        ]
     )
 }
 
@@ -24,18 +27,31 @@ struct RulesCheckCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var home: HomeOptions
+
+    func run() throws {
+        print(try home.load().summary)
+    }
+}
+
+/// `--devices DIR` and `--rules DIR`: the whole home, as `rules check` reads it.
+struct HomeOptions: ParsableArguments {
     @OptionGroup var devices: DevicesOptions
 
     @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files (default: rules).", valueName: "dir"))
     var namedRulesDirectory: String?
 
-    func run() throws {
-        let rules = HomeDirectory(option: "--rules", path: namedRulesDirectory ?? "rules", named: namedRulesDirectory != nil)
+    var rules: HomeDirectory {
+        HomeDirectory(option: "--rules", path: namedRulesDirectory ?? "rules", named: namedRulesDirectory != nil)
+    }
+
+    /// The devices and rules, or their errors on stderr and exit status 1.
+    func load() throws -> Home {
         try devices.directory.check()
         try rules.check()
         switch HomeLoader.load(devicesDirectory: devices.directory.url, rulesDirectory: rules.url) {
         case .success(let home):
-            print(home.summary)
+            return home
         case .failure(let errors):
             printError(errors.description)
             throw ExitCode(1)

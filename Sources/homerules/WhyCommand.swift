@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import HomeRules
 import Rules
 
 /// `homerules why`: why an actuator is in its state, or what a rule
@@ -78,7 +79,13 @@ struct WhyCommand: ParsableCommand {
     }
 
     private func explainRule(log: EventDatabase, home: Home, story: WhyStory) throws -> Result<String, UnknownName> {
+        let note = RuleControl.overrides(in: log)[name].map { enabled in
+            enabled
+                ? "Rule \(name) is enabled with `homerules rules enable`, though its file disables it."
+                : "Rule \(name) is disabled with `homerules rules disable`: it makes no decisions until `homerules rules enable \(name)`."
+        }
         guard try log.hasEvents(forRule: name) else {
+            if let note { return .success(note) }
             var message = "unknown rule '\(name)': no event in \(database.databasePath) names it"
             if let device = home.device(id: name), let first = device.actuators.first {
                 message += "; to ask about an actuator, name it as DEVICE.ACTUATOR, such as \(device.id).\(first.name)"
@@ -99,7 +106,7 @@ struct WhyCommand: ParsableCommand {
             lines = ["Rule \(name), its last run:"] + (try describe([lastRun], log: log, home: home, story: story)) + [lines[0]]
         }
         lines += try describe(decisions, log: log, home: home, story: story)
-        return .success(lines.joined(separator: "\n"))
+        return .success(([note].compactMap { $0 } + lines).joined(separator: "\n"))
     }
 
     private func describe(_ decisions: [Event], log: EventDatabase, home: Home, story: WhyStory) throws -> [String] {

@@ -99,7 +99,7 @@ struct DaemonLoadingTests {
         await probe.disconnect()
 
         let signalled = ContinuousClock.now
-        kill(serve.pid, SIGTERM)
+        serve.process.send(SIGTERM)
         #expect(await serve.waitForExit(timeout: 30) == 0, "\(serve.output)")
         #expect(ContinuousClock.now - signalled < .seconds(30))
         #expect(!serve.output.contains("serving"), "the load should still have been running")

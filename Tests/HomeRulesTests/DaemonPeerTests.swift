@@ -59,7 +59,7 @@ struct DaemonPeerTests {
             #expect(try harness.database().causeChain(of: action.id).map(\.kind) == [.action, .ruleFired, .message])
 
             // Frozen (SIGSTOP): no more pings, so the broker gives up after 1.5 × keepalive and publishes the will.
-            kill(device.pid, SIGSTOP)
+            device.process.send(SIGSTOP)
             let frozenAt = ContinuousClock.now
             _ = try await harness.waitForEvents { $0.contains { $0.kind == .presence && $0.payload == "offline" } }
             // Keepalive 1 s: 1.5 s and the sweep, not a TCP timeout of minutes; generous for a loaded machine.
@@ -68,7 +68,7 @@ struct DaemonPeerTests {
             let listing = try await HomeRulesBinary.run(["devices"], in: harness.directory.path)
             #expect(listing.status == 0)
             #expect(listing.stdout.contains("offline since"), "\(listing.stdout)")
-            kill(device.pid, SIGCONT)
+            device.process.send(SIGCONT)
         }
     }
 

@@ -188,10 +188,10 @@ struct ServeCommandTests {
         let watcher = try await TestDevice.connect(id: "watcher", port: port)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "online" }
 
-        kill(serve.pid, SIGHUP)
+        serve.process.send(SIGHUP)
         #expect(await serve.waitForOutput(timeout: 60) { $0.contains("(SIGHUP)") })
 
-        kill(serve.pid, SIGTERM)
+        serve.process.send(SIGTERM)
         #expect(await serve.waitForExit(timeout: 30) == 0)
         _ = try await watcher.waitForMessage(on: "homerules/status") { $0 == "offline" }
         let events = try EventDatabase.openReadOnly(path: directory.file("homerules.sqlite").path).events(EventFilter())
@@ -216,7 +216,7 @@ struct ServeCommandTests {
         let jake = try MQTTClient(configuration: Self.login(port: port, "jake", "1234", id: "jake-1"), logger: quietLogger)
         _ = try await jake.connect()
         #expect(try await HomeRulesBinary.run(["passwd", "-b", "passwords", "jake", "5678"], in: directory.path).status == 0)
-        kill(serve.pid, SIGHUP)
+        serve.process.send(SIGHUP)
         #expect(await serve.waitForOutput(timeout: 60) { $0.contains("reloaded password, ACL and certificate files") })
 
         try await jake.publish(topic: "still/here", payload: "yes", qos: .atLeastOnce)

@@ -64,7 +64,7 @@ struct ServeKillTests {
         #expect(restartReload.id > seenIDs.max()! && unclean.id > seenIDs.max()!)
         #expect(try EventDatabase.openReadOnly(path: home.databasePath).wasLost(eventID: restartReload.id - 1))
 
-        kill(second.pid, SIGTERM)
+        second.process.send(SIGTERM)
         #expect(await second.waitForExit(timeout: 30) == 0)
     }
 }

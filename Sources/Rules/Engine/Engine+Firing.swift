@@ -43,6 +43,18 @@ extension Engine {
         startRun(run, ruleIndex: ref.rule, at: now, &effects)
     }
 
+    /// `homerules rules run`: `then` now, as a firing that says who asked.
+    mutating func runByHand(_ ruleID: String, by who: String, at now: EngineTime, _ effects: inout Effects) {
+        guard let index = home.rules.firstIndex(where: { $0.id == ruleID }) else { return }
+        let ref = TriggerRef(rule: index, trigger: 0)
+        guard admitRun(ruleIndex: index, at: now, origin: effects.input, &effects) else {
+            return effects.trace(ref, rule: ruleID, .skipped, "run by hand (\(who)), but the loop guard suspended it")
+        }
+        let context = TriggerContext(kind: "manual", device: nil, topic: nil, payload: nil, value: nil, previous: nil)
+        effects.trace(ref, rule: ruleID, .fired, "run by hand (\(who))")
+        startRun(ActionRun(branch: .then, origin: effects.input, context: context), ruleIndex: index, at: now, &effects)
+    }
+
     /// A level trigger stopped holding: run `otherwise` once no level
     /// trigger of the rule holds. `otherwise` replaces whatever runs.
     mutating func stopped(_ ref: TriggerRef, reason: String, context: TriggerContext, origin: InputID, at now: EngineTime, _ effects: inout Effects) {

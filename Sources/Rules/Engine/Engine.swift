@@ -104,9 +104,15 @@ public struct Engine: Sendable {
         clock = now
         var effects = Effects(input: id)
         runTimers(until: now, &effects)
-        if case .message(let message) = input {
+        switch input {
+        case .message(let message):
             receive(message, at: now, &effects)
             settle(&effects, at: now)
+        case .runByHand(let rule, let by):
+            runByHand(rule, by: by, at: now, &effects)
+            settle(&effects, at: now)
+        case .tick:
+            break
         }
         return effects.outputs
     }

@@ -9,6 +9,10 @@ public enum Input: Sendable, Hashable, Codable {
     /// The clock moved on: send one at `Engine.nextDeadline`. Every input
     /// runs the timers that are due first, so a late tick loses nothing.
     case tick
+    /// Someone asked for a rule's actions now (`homerules rules run`): they
+    /// run as a firing whose reason says so, whatever the triggers and
+    /// conditions, still under the loop guard.
+    case runByHand(rule: String, by: String)
 }
 
 /// An MQTT message as the engine needs it.

@@ -8,6 +8,17 @@ public struct Home: Sendable, Hashable {
     /// In file order, disabled ones included.
     public let rules: [Rule]
 
+    /// This home with the rules named in `overrides` enabled or disabled
+    /// (`homerules rules enable` / `disable`, which win over the files).
+    public func overriding(enabled overrides: [String: Bool]) -> Home {
+        guard !overrides.isEmpty else { return self }
+        return Home(devices: devices, rules: rules.map { rule in
+            var rule = rule
+            if let enabled = overrides[rule.id] { rule.enabled = enabled }
+            return rule
+        })
+    }
+
     /// A home with nothing in it: what the daemon runs with before any
     /// configuration exists.
     public static let empty = Home(devices: [], rules: [])

@@ -1,0 +1,88 @@
+import EventLog
+import Foundation
+import TestSupport
+import Testing
+
+/// `homerules rules list | enable | disable | run` against a running
+/// `homerules serve` on the example home.
+@Suite("homerules rules list, enable, disable, run", .timeLimit(.minutes(5)))
+struct RulesControlTests {
+    @Test func aRuleIsDisabledUntilEnabledAcrossRestartsAndRunByHand() async throws {
+        let home = try TemporaryDirectory()
+        try ExampleHomeFiles.copy(to: home.url)
+        func homerules(_ arguments: [String]) async throws -> ProcessResult {
+            try await HomeRulesBinary.run(arguments, in: home.path, timeout: 60)
+        }
+
+        var serve = try Self.serve(in: home)
+        defer { serve.stop() }
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 3 devices") }, "\(serve.output)")
+        var broker = ["--broker", "mqtt://127.0.0.1:\(try #require(ServeOutput.port(in: serve.output)))"]
+
+        let listed = try await homerules(["rules", "list"])
+        #expect(listed.stdout.hasPrefix("RULE               ENABLED  LATEST DECISION\n"), "\(listed)")
+        #expect(listed.stdout.contains("hot-room-led       yes      –\n"))
+
+        let disabled = try await homerules(["rules", "disable", "hot-room-led"] + broker)
+        #expect(disabled.status == 0 && disabled.stdout.hasPrefix("rule hot-room-led is disabled (confirmed by the daemon in "), "\(disabled)")
+        #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       no (rules disable)  –\n"))
+
+        // A disabled rule makes no decision: the message event is logged after the rules saw it, so it is the barrier.
+        let node = try await TestDevice.connect(id: "livingroom-node", port: Self.port(broker))
+        try await node.publish("home/livingroom-node/status", "online", retain: true)
+        try await node.publish("home/livingroom-node/temperature", "25")
+        try await node.publish("home/livingroom-node/temperature", "31")
+        var events: [Event] = []
+        for _ in 0..<300 where !events.contains(where: { $0.payload == "31" }) {
+            events = try await homerules(["events", "--json"]).stdout.split(separator: "\n").map { try Event.fromJSON(Data($0.utf8)) }
+        }
+        #expect(events.contains { $0.payload == "31" })
+        #expect(!events.contains { $0.rule == "hot-room-led" })
+        await node.disconnect()
+
+        let why = try await homerules(["why", "hot-room-led"])
+        #expect(why.stdout.hasPrefix("Rule hot-room-led is disabled with `homerules rules disable`"), "\(why)")
+        let devices = try await homerules(["devices"])
+        #expect(devices.stdout.contains("Disabled with `homerules rules disable`: hot-room-led"), "\(devices)")
+
+        // Run by hand: its actions now, whatever its conditions (the plug is not on), logged as such.
+        let ran = try await homerules(["rules", "run", "desk-off-at-night"] + broker)
+        #expect(ran.status == 0 && ran.stdout.hasPrefix("rule desk-off-at-night ran (confirmed by the daemon in "), "\(ran)")
+        let fired = try await homerules(["events", "--kind", "rule_fired", "--kind", "action", "--rule", "desk-off-at-night"])
+        #expect(fired.stdout.contains("rule_fired  desk-off-at-night  run by hand (homerules rules run)"), "\(fired)")
+        #expect(fired.stdout.contains("cmnd/desk-plug/POWER = OFF"))
+
+        // The override outlives a restart, until enabled again.
+        serve.stop()
+        serve = try Self.serve(in: home)
+        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 3 devices") }, "\(serve.output)")
+        broker = ["--broker", "mqtt://127.0.0.1:\(try #require(ServeOutput.port(in: serve.output)))"]
+        #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       no (rules disable)"))
+        let enabled = try await homerules(["rules", "enable", "hot-room-led"] + broker)
+        #expect(enabled.status == 0 && enabled.stdout.hasPrefix("rule hot-room-led is enabled"), "\(enabled)")
+        #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       yes "))
+
+        let unknown = try await homerules(["rules", "disable", "hot-room-lde"] + broker)
+        #expect(unknown.status == 2 && unknown.stderr == "error: unknown rule 'hot-room-lde'; did you mean 'hot-room-led'?\n")
+    }
+
+    @Test func withoutADaemonTheRequestIsNotConfirmed() async throws {
+        // A broker, but no daemon on it: nobody answers.
+        let harness = try await CLIMQTTHarness(devices: "")
+        try ExampleHomeFiles.copy(to: harness.directory.url.appendingPathComponent("home"))
+        let result = try await HomeRulesBinary.run(
+            ["rules", "disable", "hot-room-led", "--devices", "home/devices", "--rules", "home/rules",
+             "--broker", harness.url, "--timeout", "1s"], in: harness.directory.path)
+        #expect(result.status == 4)
+        #expect(result.stderr.hasPrefix("error: the daemon did not confirm 'rules disable hot-room-led' within 1s\n"), "\(result)")
+        await harness.stop()
+    }
+
+    private static func serve(in home: TemporaryDirectory) throws -> BackgroundProcess {
+        try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --listen 127.0.0.1:0", home.path, HomeRulesBinary.path])
+    }
+
+    private static func port(_ broker: [String]) throws -> Int {
+        try #require(broker.last.flatMap { Int($0.split(separator: ":").last ?? "") })
+    }
+}
