@@ -187,6 +187,7 @@ public final class Daemon: Service {
                 ticker.schedule(at: state.runner?.engine.nextDeadline(from: time))
             }
         } onGracefulShutdown: {
+            SystemdNotification.send("STOPPING=1")
             continuation.finish()
         }
         ticker.cancel()
@@ -213,6 +214,7 @@ public final class Daemon: Service {
         await runner.saveSnapshot(at: now)
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
         logger.info("serving \(runner.home.summary); logging to \(configuration.databasePath)")
+        SystemdNotification.send("READY=1\nSTATUS=serving \(runner.home.summary)")
         return runner
     }
 
