@@ -20,44 +20,47 @@ struct RuleRequestOptions: ParsableArguments {
     var timeout = DurationArgument(argument: "3s")!
 }
 
+/// `rules enable`, `disable` and `run`: one request each, sent the same way.
+protocol RuleRequestCommand: AsyncParsableCommand {
+    static var request: RuleControl.Request { get }
+    var options: RuleRequestOptions { get }
+}
+
+extension RuleRequestCommand {
+    func run() async throws {
+        try await RuleRequest.send(Self.request, options: options)
+    }
+}
+
 /// `homerules rules enable RULE`.
-struct RulesEnableCommand: AsyncParsableCommand {
+struct RulesEnableCommand: RuleRequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable",
         abstract: "Enable a rule in the running daemon, until `rules disable` (kept across reloads and restarts).")
+    static let request = RuleControl.Request.enable
 
     @OptionGroup var options: RuleRequestOptions
-
-    func run() async throws {
-        try await RuleRequest.send(.enable, options: options)
-    }
 }
 
 /// `homerules rules disable RULE`.
-struct RulesDisableCommand: AsyncParsableCommand {
+struct RulesDisableCommand: RuleRequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "disable",
         abstract: "Disable a rule in the running daemon, until `rules enable` (kept across reloads and restarts).")
+    static let request = RuleControl.Request.disable
 
     @OptionGroup var options: RuleRequestOptions
-
-    func run() async throws {
-        try await RuleRequest.send(.disable, options: options)
-    }
 }
 
 /// `homerules rules run RULE`.
-struct RulesRunCommand: AsyncParsableCommand {
+struct RulesRunCommand: RuleRequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a rule's actions now in the running daemon, whatever its triggers and conditions.",
         discussion: "The run is logged as a firing whose reason is \"run by hand (homerules rules run)\".")
+    static let request = RuleControl.Request.run
 
     @OptionGroup var options: RuleRequestOptions
-
-    func run() async throws {
-        try await RuleRequest.send(.run, options: options)
-    }
 }
 
 /// One request to the daemon over MQTT, and the wait for its answer: the

@@ -8,16 +8,11 @@ import Testing
 @Suite("homerules rules list, enable, disable, run", .timeLimit(.minutes(5)))
 struct RulesControlTests {
     @Test func aRuleIsDisabledUntilEnabledAcrossRestartsAndRunByHand() async throws {
-        let home = try TemporaryDirectory()
-        try ExampleHomeFiles.copy(to: home.url)
-        func homerules(_ arguments: [String]) async throws -> ProcessResult {
-            try await HomeRulesBinary.run(arguments, in: home.path, timeout: 60)
-        }
+        let home = try ExampleHomeRun()
+        func homerules(_ arguments: [String]) async throws -> ProcessResult { try await home.homerules(arguments) }
 
-        var serve = try Self.serve(in: home)
+        var (serve, broker) = try await home.serve()
         defer { serve.stop() }
-        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 3 devices") }, "\(serve.output)")
-        var broker = ["--broker", "mqtt://127.0.0.1:\(try #require(ServeOutput.port(in: serve.output)))"]
 
         let listed = try await homerules(["rules", "list"])
         #expect(listed.stdout.hasPrefix("RULE               ENABLED  LATEST DECISION\n"), "\(listed)")
@@ -54,9 +49,7 @@ struct RulesControlTests {
 
         // The override outlives a restart, until enabled again.
         serve.stop()
-        serve = try Self.serve(in: home)
-        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 3 devices") }, "\(serve.output)")
-        broker = ["--broker", "mqtt://127.0.0.1:\(try #require(ServeOutput.port(in: serve.output)))"]
+        (serve, broker) = try await home.serve()
         #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       no (rules disable)"))
         let enabled = try await homerules(["rules", "enable", "hot-room-led"] + broker)
         #expect(enabled.status == 0 && enabled.stdout.hasPrefix("rule hot-room-led is enabled"), "\(enabled)")
@@ -76,10 +69,6 @@ struct RulesControlTests {
         #expect(result.status == 4)
         #expect(result.stderr.hasPrefix("error: the daemon did not confirm 'rules disable hot-room-led' within 1s\n"), "\(result)")
         await harness.stop()
-    }
-
-    private static func serve(in home: TemporaryDirectory) throws -> BackgroundProcess {
-        try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" serve --listen 127.0.0.1:0", home.path, HomeRulesBinary.path])
     }
 
     private static func port(_ broker: [String]) throws -> Int {

@@ -7,25 +7,17 @@ import Testing
 @Suite("README's tour on the example home", .timeLimit(.minutes(5)))
 struct TourTests {
     @Test func theTourShowsWhatTheReadmeSays() async throws {
-        let home = try TemporaryDirectory()
-        try ExampleHomeFiles.copy(to: home.url)
-        func homerules(_ arguments: [String]) async throws -> ProcessResult {
-            try await HomeRulesBinary.run(arguments, in: home.path, timeout: 60)
-        }
-        func start(_ arguments: [String]) throws -> BackgroundProcess {
-            try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", home.path, HomeRulesBinary.path] + arguments)
-        }
+        let home = try ExampleHomeRun()
+        func homerules(_ arguments: [String]) async throws -> ProcessResult { try await home.homerules(arguments) }
+        func start(_ arguments: [String]) throws -> BackgroundProcess { try home.start(arguments) }
 
         // homerules rules check
         let check = try await homerules(["rules", "check"])
         #expect(check.status == 0 && check.stdout == "3 devices, 5 sensors, 2 actuators, 3 rules\n", "\(check)")
 
         // homerules serve & (on a port of its own here, not 1883)
-        let serve = try start(["serve", "--listen", "127.0.0.1:0"])
+        let (serve, broker) = try await home.serve()
         defer { serve.stop() }
-        #expect(await serve.waitForOutput(timeout: 60) { $0.contains("serving 3 devices") }, "\(serve.output)")
-        let port = try #require(ServeOutput.port(in: serve.output))
-        let broker = ["--broker", "mqtt://127.0.0.1:\(port)"]
 
         // homerules simulate --ramp livingroom-node.temperature=26..30 --ramp-duration 20s &
         let simulate = try start(["simulate", "--ramp", "livingroom-node.temperature=26..30", "--ramp-duration", "20s"] + broker)
