@@ -30,9 +30,10 @@ struct DevicesOptions: ParsableArguments {
 
 extension DevicesOptions {
     /// The devices for decoding what is shown, or nil (with a warning when
-    /// the files have errors): a command that only displays still runs.
-    func loadDevicesForDisplay() -> Home? {
-        guard (try? directory.check()) != nil else { return nil }
+    /// the files have errors): a command that only displays still runs. A
+    /// named directory that does not exist is an error, as everywhere.
+    func loadDevicesForDisplay() throws -> Home? {
+        try directory.check()
         switch HomeLoader.loadDevices(from: directory.url) {
         case .success(let home):
             return home

@@ -33,6 +33,7 @@ struct WatchCommand: AsyncParsableCommand {
     static let statusTopic = "homerules/status"
 
     func run() async throws {
+        let home = try definitions.loadDevicesForDisplay()
         var configuration = try broker.clientConfiguration(clientIDPrefix: "homerules-watch")
         configuration.reconnect = .exponentialBackoff()
         let client = try await BrokerConnection.connect(configuration)
@@ -48,7 +49,7 @@ struct WatchCommand: AsyncParsableCommand {
             throw BrokerConnection.unavailable(error, configuration: configuration)
         }
         printError("watching \(Event.topicPrefix)# on \(configuration.host):\(configuration.port); Ctrl-C stops")
-        let (devices, json, home) = (self.devices, self.json, definitions.loadDevicesForDisplay())
+        let (devices, json) = (self.devices, self.json)
         try await runUntilShutdownSignal({
             await withDiscardingTaskGroup { group in
                 group.addTask {

@@ -88,6 +88,13 @@ struct WatchCommandTests {
         await harness.stop()
     }
 
+    @Test func aNamedDeviceDirectoryThatDoesNotExistStopsItBeforeConnecting() async throws {
+        let harness = try await CLIMQTTHarness(devices: "", port: try freeLoopbackPort())
+        let result = try await harness.run(["watch", "--devices", "nowhere", "--broker", harness.url])
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: --devices nowhere: no such directory\n")
+    }
+
     @Test func devicesFilterEventsAndFollowTheirCauses() async throws {
         let harness = try await CLIMQTTHarness(devices: "")
         let daemon = try await harness.client("daemon")
