@@ -209,7 +209,7 @@ public final class Daemon: Service {
         let accepted = await subscribe(to: outcome)
         let runner = RulesRunner(
             home: (try? accepted.get()) ?? .empty, snapshot: snapshot, now: now, timeZone: configuration.timeZone,
-            policy: configuration.restartPolicy, writer: writer, bus: bus, logger: logger)
+            policy: configuration.restartPolicy, location: configuration.location, writer: writer, bus: bus, logger: logger)
         await record(accepted, reason: outcome.reason, runner: runner)
         await runner.saveSnapshot(at: now)
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))
@@ -295,6 +295,11 @@ public final class Daemon: Service {
         case .success(let home):
             logger.info("loaded \(home.summary) (\(reason))")
             await runner.record(Event(time: now, kind: .reload, detail: "\(reason): \(home.summary)"))
+            if configuration.location == nil, let rule = home.rules.first(where: \.followsTheSun) {
+                let detail = "rule \(rule.id) follows the sun, which needs 'latitude' and 'longitude' in the settings file; until then it never fires"
+                logger.warning("\(detail)")
+                await runner.record(Event(time: now, kind: .error, rule: rule.id, detail: detail))
+            }
             return
         case .failure(let failure):
             refusal = failure

@@ -26,6 +26,8 @@ public struct DaemonConfiguration: Sendable {
     public var snapshotInterval: Duration
     /// The zone of time triggers and time conditions.
     public var timeZone: TimeZone
+    /// Where the home is, for `sun` triggers (nil: they never fire).
+    public var location: GeoLocation?
     /// After a restart: the grace period of restored presence, and how late
     /// a `delay` may end and still run the rest of its actions.
     public var restartPolicy: RestartPolicy
@@ -44,8 +46,10 @@ public struct DaemonConfiguration: Sendable {
         reloadCheckInterval: Duration? = .seconds(1),
         snapshotInterval: Duration = .seconds(5),
         timeZone: TimeZone = .current,
-        restartPolicy: RestartPolicy = RestartPolicy()
+        restartPolicy: RestartPolicy = RestartPolicy(),
+        location: GeoLocation? = nil
     ) {
+        self.location = location
         self.broker = broker
         self.devicesDirectory = devicesDirectory
         self.rulesDirectory = rulesDirectory

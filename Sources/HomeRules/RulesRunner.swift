@@ -22,11 +22,11 @@ final class RulesRunner {
     static let snapshotKey = EngineSnapshot.storageKey
 
     init(
-        home: Home, snapshot: EngineSnapshot, now: EngineTime, timeZone: TimeZone, policy: RestartPolicy, writer: EventWriter,
-        bus: any MessageBus, logger: Logger
+        home: Home, snapshot: EngineSnapshot, now: EngineTime, timeZone: TimeZone, policy: RestartPolicy, location: GeoLocation?,
+        writer: EventWriter, bus: any MessageBus, logger: Logger
     ) {
         self.home = home
-        self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone, policy: policy)
+        self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone, policy: policy, location: location)
         // Saved at once: `homerules devices` reads which presence is provisional from it.
         unsaved = true
         self.directory = TopicDirectory(home: home)

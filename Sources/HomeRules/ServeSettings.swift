@@ -33,6 +33,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var rules: String?
     public var database: String?
     public var retainDays: Int?
+    /// Where the home is, for `sun` triggers: `latitude` and `longitude`, both or neither.
+    public var location: GeoLocation?
     public var logLevel: String?
     public var broker: String?
     public var username: String?
@@ -70,7 +72,7 @@ public struct ServeSettings: Sendable, Equatable {
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_inflight_bytes",
         "max_queued_bytes", "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
-        "per_listener_settings", "allow_anonymous", "password_file", "acl_file",
+        "per_listener_settings", "allow_anonymous", "password_file", "acl_file", "latitude", "longitude",
         "bridge_cafile", "bridge_certfile", "bridge_keyfile",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -99,6 +101,7 @@ public struct ServeSettings: Sendable, Equatable {
             for entry in mapping.entries where entry.key != "listeners" {
                 settings.read(entry.key, entry.value, base: base, reader: &reader)
             }
+            settings.readLocation(mapping, reader: &reader)
             if let listeners = mapping["listeners"] {
                 settings.listeners = ListenerSettings.read(
                     listeners, defaults: settings.security, perListenerSettings: settings.perListenerSettings,
@@ -107,6 +110,27 @@ public struct ServeSettings: Sendable, Equatable {
         }
         guard reader.diagnostics.isEmpty else { return .failure(DiagnosticList(reader.diagnostics.diagnostics)) }
         return .success(settings)
+    }
+
+    /// `latitude` (-90 to 90, north positive) and `longitude` (-180 to 180, east positive), together.
+    private mutating func readLocation(_ mapping: YAMLMapping, reader: inout YAMLReader) {
+        let latitude = mapping["latitude"].flatMap { reader.number($0, for: "latitude") }
+        let longitude = mapping["longitude"].flatMap { reader.number($0, for: "longitude") }
+        switch (mapping["latitude"], mapping["longitude"]) {
+        case (nil, nil):
+            return
+        case (let node?, nil), (nil, let node?):
+            reader.error("give both 'latitude' and 'longitude' (degrees, north and east positive), or neither", at: node)
+        case (let latitudeNode?, let longitudeNode?):
+            guard let latitude, let longitude else { return }
+            guard (-90.0...90).contains(latitude) else {
+                return reader.error("'latitude' must be from -90 to 90 (degrees, north positive), not \(latitude)", at: latitudeNode)
+            }
+            guard let location = GeoLocation(latitude: latitude, longitude: longitude) else {
+                return reader.error("'longitude' must be from -180 to 180 (degrees, east positive), not \(longitude)", at: longitudeNode)
+            }
+            self.location = location
+        }
     }
 
     private mutating func read(_ key: String, _ node: Node, base: URL, reader: inout YAMLReader) {

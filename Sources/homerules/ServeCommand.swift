@@ -175,7 +175,8 @@ struct ServeCommand: AsyncParsableCommand {
                 presenceGracePeriod: presenceGracePeriod.flatMap { try? ServeSettings.restartDuration($0, for: "presence_grace_period").get() }
                     ?? settings.presenceGracePeriod,
                 overdueDelayLimit: overdueDelayLimit.flatMap { try? ServeSettings.restartDuration($0, for: "overdue_delay_limit").get() }
-                    ?? settings.overdueDelayLimit ?? RestartPolicy.defaultOverdueDelayLimit))
+                    ?? settings.overdueDelayLimit ?? RestartPolicy.defaultOverdueDelayLimit),
+            location: settings.location)
     }
 
     private func brokerChoice(_ settings: ServeSettings) throws -> DaemonConfiguration.Broker {

@@ -57,6 +57,17 @@ struct DaemonReloadTests {
         await broker.shutdown()
     }
 
+    @Test func aRuleFollowingTheSunWithoutALocationIsReported() async throws {
+        var rules = TestHome.rules
+        rules["sun.yaml"] = "- id: dusk\n  when: { sun: sunset, offset: -30m }\n  then:\n    - { set: node.led, to: on }\n"
+        try await DaemonHarness.with(devices: TestHome.devices, rules: rules) { harness in
+            let events = try await harness.waitForEvents { events in events.contains { $0.kind == .error } }
+            let error = try #require(events.last { $0.kind == .error })
+            #expect(error.rule == "dusk")
+            #expect(error.detail == "rule dusk follows the sun, which needs 'latitude' and 'longitude' in the settings file; until then it never fires")
+        }
+    }
+
     @Test func aRefusedFileIsLoggedOnceAsAnErrorAtItsPlace() async throws {
         try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules) { harness in
             try harness.writeRule("typo.yaml", "- id: r\n  when: { sensor: node.temprature, above: 3 }\n  then:\n    - { set: node.led, to: on }\n")

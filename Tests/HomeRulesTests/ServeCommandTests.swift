@@ -4,6 +4,7 @@ import HomeRules
 import Logging
 import MQTTBroker
 import MQTTClient
+import Rules
 import TestSupport
 import Testing
 
@@ -38,6 +39,25 @@ struct ServeCommandTests {
         #expect(settings.presenceGracePeriod == .seconds(90))
         #expect(settings.overdueDelayLimit == .zero)
         #expect(ServeSettings().presenceGracePeriod == nil)
+    }
+
+    @Test func theHomesLocationIsLatitudeAndLongitudeTogether() throws {
+        let settings = try ServeSettings.parse("latitude: 51.5074\nlongitude: -0.1278\n", path: "homerules.yaml").get()
+        #expect(settings.location == GeoLocation(latitude: 51.5074, longitude: -0.1278))
+        #expect(try ServeSettings.parse("retain_days: 3\n", path: "homerules.yaml").get().location == nil)
+        let cases = [
+            ("latitude: 51.5\n", "homerules.yaml:1:11: error: give both 'latitude' and 'longitude' (degrees, north and east positive), or neither"),
+            ("latitude: 95\nlongitude: 0\n", "homerules.yaml:1:11: error: 'latitude' must be from -90 to 90 (degrees, north positive), not 95.0"),
+            ("latitude: 10\nlongitude: 200\n", "homerules.yaml:2:12: error: 'longitude' must be from -180 to 180 (degrees, east positive), not 200.0"),
+            ("latitude: north\nlongitude: 0\n", "homerules.yaml:1:11: error: expected a number for 'latitude', found 'north'"),
+        ]
+        for (yaml, message) in cases {
+            guard case .failure(let errors) = ServeSettings.parse(yaml, path: "homerules.yaml") else {
+                Issue.record("expected an error for \(yaml)")
+                continue
+            }
+            #expect(errors.description == message)
+        }
     }
 
     @Test func settingsErrorsNameFileLineAndColumn() {

@@ -174,7 +174,7 @@ import Testing
             "rules/rules.yaml:21:19: error: device 'lamp' has no presence: give it a 'presence' block or a 'convention'",
             "rules/rules.yaml:23:12: error: 'any' needs at least one condition",
             "rules/rules.yaml:24:7: error: a sensor condition needs 'above', 'below' or 'equals'",
-            "rules/rules.yaml:25:14: error: invalid time '7am' for 'after': write a time of day as HH:MM or HH:MM:SS, like 07:30",
+            "rules/rules.yaml:25:14: error: invalid time '7am' for 'after': write a time of day as HH:MM or HH:MM:SS, like 07:30, or sunrise or sunset",
             "rules/rules.yaml:26:23: error: unknown weekday 'funday': use mon, tue, wed, thu, fri, sat or sun",
             "rules/rules.yaml:28:11: error: expected on or off for 'is', found 'dim'",
             "rules/rules.yaml:29:7: error: 'all' must stand alone in its condition; put the other tests inside it",

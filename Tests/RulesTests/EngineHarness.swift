@@ -21,13 +21,14 @@ struct Harness {
 
     init(
         devices: [String] = [livingroomNode], rules: String, restoring snapshot: EngineSnapshot? = nil,
-        at start: EngineTime = EngineTime(testStart), policy: RestartPolicy = RestartPolicy()
+        at start: EngineTime = EngineTime(testStart), policy: RestartPolicy = RestartPolicy(), location: GeoLocation? = nil
     ) throws {
         var files: [String: String] = [:]
         for (index, text) in devices.enumerated() { files["device\(index).yaml"] = text }
         let home = try validHome(devices: files, rules: ["rules.yaml": rules])
         clock = start
-        engine = Engine(home: home, restoring: snapshot ?? EngineSnapshot(), now: start, timeZone: utc, policy: policy)
+        engine = Engine(
+            home: home, restoring: snapshot ?? EngineSnapshot(), now: start, timeZone: utc, policy: policy, location: location)
     }
 
     /// Sends a message now.

@@ -53,7 +53,8 @@ extension Engine {
             return state == expected ? (true, "\(id) is \(state)") : (false, "\(id) is \(state), not \(expected)")
         case .time(let window):
             let shown = "it is \(TimeOfDay(of: now, in: calendar)) on \(Weekday(of: now, in: calendar))"
-            return window.contains(now, calendar: calendar) ? (true, "\(shown), \(window)") : (false, "\(shown), not \(window)")
+            return window.contains(now, calendar: calendar, location: location)
+                ? (true, "\(shown), \(window)") : (false, "\(shown), not \(window)")
         }
     }
 

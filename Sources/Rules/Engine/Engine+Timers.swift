@@ -69,7 +69,7 @@ extension Engine {
                                     at: waiting.since.advanced(by: hold.timeInterval))
                 }
                 if case .schedule(let schedule) = trigger.kind {
-                    let next = schedule.nextFire(after: now.wall, calendar: calendar)
+                    let next = schedule.nextFire(after: now.wall, calendar: calendar, location: location)
                     rules[ruleIndex].triggers[triggerIndex].nextFire = next
                     if let next { wallTimers.schedule(.schedule(rule: ruleIndex, trigger: triggerIndex), at: next) }
                 }

@@ -268,7 +268,7 @@ extension Engine {
         guard case .schedule(let schedule) = home.rules[ref.rule].triggers[ref.trigger].kind else { return }
         // After the wall clock jumped forward over several moments, one
         // firing, and the next moment after the jump.
-        let next = schedule.nextFire(after: max(time.wall, clock.wall), calendar: calendar)
+        let next = schedule.nextFire(after: max(time.wall, clock.wall), calendar: calendar, location: location)
         rules[ref.rule].triggers[ref.trigger].nextFire = next
         if let next { wallTimers.schedule(.schedule(rule: ref.rule, trigger: ref.trigger), at: next) }
         let shown = TimeOfDay(of: time.wall, in: calendar)

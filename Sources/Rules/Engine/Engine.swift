@@ -14,6 +14,8 @@ public struct Engine: Sendable {
     public let home: Home
     /// The zone of `at` times, cron schedules and time conditions.
     public let timeZone: TimeZone
+    /// Where the home is, for `sun` triggers; without it they never fire.
+    public let location: GeoLocation?
     let calendar: Calendar
     let index: EngineIndex
     let policy: RestartPolicy
@@ -47,15 +49,17 @@ public struct Engine: Sendable {
     /// heard from; a `for` or `delay` that ran out meanwhile is overdue.
     public init(
         home: Home, restoring snapshot: EngineSnapshot, now: EngineTime, timeZone: TimeZone = .current,
-        policy: RestartPolicy = RestartPolicy()
+        policy: RestartPolicy = RestartPolicy(), location: GeoLocation? = nil
     ) {
-        self.init(home: home, snapshot: snapshot, keepLiveness: false, now: now, timeZone: timeZone, policy: policy)
+        self.init(
+            home: home, snapshot: snapshot, keepLiveness: false, now: now, timeZone: timeZone, policy: policy, location: location)
     }
 
     init(
         home: Home, snapshot: EngineSnapshot, keepLiveness: Bool, now: EngineTime, timeZone: TimeZone, policy: RestartPolicy,
-        listeningSince: MonotonicInstant? = nil
+        location: GeoLocation? = nil, listeningSince: MonotonicInstant? = nil
     ) {
+        self.location = location
         self.home = home
         self.timeZone = timeZone
         self.policy = policy
@@ -91,7 +95,7 @@ public struct Engine: Sendable {
     public func reloaded(with newHome: Home, now: EngineTime) -> Engine {
         Engine(
             home: newHome, snapshot: snapshot(at: now), keepLiveness: true, now: now, timeZone: timeZone, policy: policy,
-            listeningSince: startedAt)
+            location: location, listeningSince: startedAt)
     }
 
     /// `reloaded(with:now:)` in virtual time.

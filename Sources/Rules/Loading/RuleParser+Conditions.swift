@@ -87,12 +87,17 @@ extension RuleParser {
         var valid = true
         for key in ["after", "before"] {
             guard let node = fields[key], let text = reader.text(node, for: key) else { continue }
-            guard let time = TimeOfDay(parsing: text) else {
-                reader.error("invalid time '\(text)' for '\(key)': \(TimeOfDay.help)", at: node)
+            let bound: TimeBound
+            if let time = TimeOfDay(parsing: text) {
+                bound = .clock(time)
+            } else if let event = SunEvent(rawValue: text.lowercased()) {
+                bound = .sun(event)
+            } else {
+                reader.error("invalid time '\(text)' for '\(key)': \(TimeOfDay.help), or sunrise or sunset", at: node)
                 valid = false
                 continue
             }
-            if key == "after" { window.after = time } else { window.before = time }
+            if key == "after" { window.after = bound } else { window.before = bound }
         }
         if let node = fields["weekdays"] {
             var days = Set<Weekday>()

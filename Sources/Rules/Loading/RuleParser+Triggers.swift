@@ -3,9 +3,10 @@ import Yams
 
 /// Reading `when`.
 extension RuleParser {
-    private static let subjectKeys = ["sensor", "actuator", "device", "mqtt", "at", "cron"]
+    private static let subjectKeys = ["sensor", "actuator", "device", "mqtt", "at", "cron", "sun"]
+    private static let timeSubjects: Set<String> = ["at", "cron", "sun"]
     private static let triggerKeys = subjectKeys + [
-        "above", "below", "hysteresis", "equals", "from", "to", "goes", "payload", "for", "fire_on_first_value",
+        "above", "below", "hysteresis", "equals", "from", "to", "goes", "payload", "for", "fire_on_first_value", "offset",
     ]
     /// The keys each kind of trigger takes besides its subject and `for`.
     private static let keysBySubject: [String: Set<String>] = [
@@ -13,7 +14,7 @@ extension RuleParser {
         "actuator": ["equals", "from", "to", "fire_on_first_value"],
         "device": ["goes", "fire_on_first_value"],
         "mqtt": ["payload", "fire_on_first_value"],
-        "at": [], "cron": [],
+        "at": [], "cron": [], "sun": ["offset"],
     ]
 
     /// A trigger, or nil after recording why it is invalid.
@@ -21,7 +22,7 @@ extension RuleParser {
         guard let fields = reader.mapping(node, as: "a trigger", allowed: Self.triggerKeys) else { return nil }
         let subjects = Self.subjectKeys.filter(fields.has)
         guard let subject = subjects.first else {
-            reader.error("a trigger needs one of 'sensor', 'actuator', 'device', 'mqtt', 'at' or 'cron'", at: node)
+            reader.error("a trigger needs one of 'sensor', 'actuator', 'device', 'mqtt', 'at', 'cron' or 'sun'", at: node)
             return nil
         }
         if subjects.count > 1, let extra = fields.keyNode(subjects[1]) {
@@ -31,7 +32,7 @@ extension RuleParser {
         let allowed = Self.keysBySubject[subject]!.union([subject, "for"])
         var misplaced = false
         for entry in fields.entries where !allowed.contains(entry.key) {
-            let noun = subject == "at" || subject == "cron" ? "time" : subject
+            let noun = Self.timeSubjects.contains(subject) ? "time" : subject
             reader.error("'\(entry.key)' does not apply to \(noun == "actuator" ? "an" : "a") \(noun) trigger", at: entry.keyNode)
             misplaced = true
         }
@@ -42,11 +43,12 @@ extension RuleParser {
         case "device": presenceTrigger(subjectNode, fields)
         case "mqtt": mqttTrigger(subjectNode, fields)
         case "at": timesOfDay(subjectNode).map { .schedule(.daily($0)) }
+        case "sun": sunSchedule(subjectNode, fields).map { .schedule($0) }
         default: cron(subjectNode).map { .schedule(.cron($0)) }
         }
         let hold = fields["for"].flatMap { reader.duration($0, for: "for") }
         if let forKey = fields.keyNode("for") {
-            if subject == "at" || subject == "cron" {
+            if Self.timeSubjects.contains(subject) {
                 reader.error("'for' needs a state that holds; a time trigger is a moment", at: forKey)
                 return nil
             }
@@ -153,6 +155,37 @@ extension RuleParser {
             times.append(time)
         }
         return times
+    }
+
+    /// `sun: sunset` with an optional `offset: -30m` (before) or `offset: 1h` (after).
+    private mutating func sunSchedule(_ node: Node, _ fields: YAMLMapping) -> Schedule? {
+        guard let event = sunEvent(node, for: "sun") else { return nil }
+        guard let offsetNode = fields["offset"] else { return .sun(event, offset: .zero) }
+        guard let offset = signedOffset(offsetNode, for: "offset") else { return nil }
+        return .sun(event, offset: offset)
+    }
+
+    /// `sunrise` or `sunset`, with "did you mean".
+    mutating func sunEvent(_ node: Node, for key: String) -> SunEvent? {
+        guard let text = reader.text(node, for: key) else { return nil }
+        guard let event = SunEvent(rawValue: text.lowercased()) else {
+            reader.error("unknown sun event '\(text)'\(Suggestion.didYouMeanOrList(text, among: SunEvent.allCases.map(\.rawValue)))", at: node)
+            return nil
+        }
+        return event
+    }
+
+    /// A duration with an optional sign, at most 12 h either way.
+    mutating func signedOffset(_ node: Node, for key: String) -> Duration? {
+        guard let text = reader.text(node, for: key) else { return nil }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let negative = trimmed.hasPrefix("-")
+        let magnitude = trimmed.hasPrefix("-") || trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed
+        guard let duration = DurationSyntax.parse(magnitude), duration <= Schedule.maximumSunOffset else {
+            reader.error("invalid offset '\(text)' for '\(key)': write a duration, negative for before, like -30m or 1h, up to 12h", at: node)
+            return nil
+        }
+        return negative ? .zero - duration : duration
     }
 
     private mutating func cron(_ node: Node) -> CronExpression? {

@@ -229,7 +229,7 @@ public struct YAMLReader {
         return node
     }
 
-    mutating func number(_ node: Node, for key: String) -> Double? {
+    public mutating func number(_ node: Node, for key: String) -> Double? {
         guard let text = text(node, for: key) else { return nil }
         guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
             error("expected a number for '\(key)', found '\(text)'", at: node)

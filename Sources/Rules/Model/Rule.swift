@@ -81,3 +81,25 @@ public struct LoopGuard: Sendable, Hashable, Codable {
         self.window = window
     }
 }
+
+extension Rule {
+    /// Whether a trigger or a condition of the rule follows the sun, and so
+    /// needs the home's location. Walks nested conditions with a work list.
+    public var followsTheSun: Bool {
+        if triggers.contains(where: { if case .schedule(let schedule) = $0.kind { schedule.followsTheSun } else { false } }) {
+            return true
+        }
+        var pending = conditions
+        while let condition = pending.popLast() {
+            switch condition {
+            case .all(let inner), .any(let inner), .not(let inner):
+                pending += inner
+            case .time(let window):
+                for bound in [window.after, window.before] { if case .sun? = bound { return true } }
+            case .sensor, .actuator, .presence:
+                continue
+            }
+        }
+        return false
+    }
+}

@@ -6,11 +6,36 @@ public enum Schedule: Sendable, Hashable, Codable, CustomStringConvertible {
     case daily([TimeOfDay])
     /// `cron: "*/15 6-22 * * mon-fri"`.
     case cron(CronExpression)
+    /// `sun: sunset, offset: -30m`: the moment of the sun's event each day,
+    /// moved by the offset (at most 12 h either way).
+    case sun(SunEvent, offset: Duration)
+
+    /// Whether it follows the sun, and so needs a location.
+    public var followsTheSun: Bool {
+        if case .sun = self { true } else { false }
+    }
+
+    /// The largest offset from a sun event.
+    public static let maximumSunOffset = Duration.seconds(12 * 3600)
 
     /// The first firing strictly after `date`, or nil when there is none in
-    /// the next few years (a cron for February 30th).
-    public func nextFire(after date: Date, calendar: Calendar) -> Date? {
+    /// the next few years (a cron for February 30th, a sunset in a polar
+    /// day that lasts, a sun schedule without a `location`).
+    public func nextFire(after date: Date, calendar: Calendar, location: GeoLocation? = nil) -> Date? {
         switch self {
+        case .sun(let event, let offset):
+            guard let location else { return nil }
+            // The day whose event, moved by the offset, may still come after `date`.
+            var day = calendar.startOfDay(for: date.addingTimeInterval(-offset.timeInterval - 86_400))
+            for _ in 0..<(366 * 2) {
+                if let moment = SunCalculator.time(of: event, onDayContaining: day, at: location, calendar: calendar) {
+                    let candidate = moment.addingTimeInterval(offset.timeInterval)
+                    if candidate > date { return candidate }
+                }
+                guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { return nil }
+                day = next
+            }
+            return nil
         case .daily(let times):
             return Self.walkDays(after: date, calendar: calendar, times: times.map(\.secondsSinceMidnight).sorted()) { _ in true }
         case .cron(let cron):
@@ -22,6 +47,9 @@ public enum Schedule: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .daily(let times): "at " + times.map(\.description).joined(separator: ", ")
         case .cron(let cron): "cron '\(cron.expression)'"
+        case .sun(let event, let offset):
+            offset == .zero ? "at \(event.rawValue)"
+                : "\((offset < .zero ? .zero - offset : offset).spoken) \(offset < .zero ? "before" : "after") \(event.rawValue)"
         }
     }
 

@@ -89,27 +89,39 @@ public enum Weekday: Int, Sendable, Hashable, Codable, CaseIterable, CustomStrin
 ///
 /// When `after` is later than `before`, the window spans midnight: `after:
 /// "22:00", before: "06:00"` holds from 22:00 until 06:00 the next morning.
-/// `weekdays` is checked against the current day.
+/// `weekdays` is checked against the current day. A bound may be the sun's
+/// event of the day (`after: sunset`), which needs a location.
 public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var after: TimeOfDay?
-    public var before: TimeOfDay?
+    public var after: TimeBound?
+    public var before: TimeBound?
     public var weekdays: Set<Weekday>?
 
-    public init(after: TimeOfDay? = nil, before: TimeOfDay? = nil, weekdays: Set<Weekday>? = nil) {
+    public init(after: TimeBound? = nil, before: TimeBound? = nil, weekdays: Set<Weekday>? = nil) {
         self.after = after
         self.before = before
         self.weekdays = weekdays
     }
 
-    /// Whether `date` lies in the window.
-    public func contains(_ date: Date, calendar: Calendar) -> Bool {
+    public init(after: TimeOfDay?, before: TimeOfDay? = nil, weekdays: Set<Weekday>? = nil) {
+        self.init(after: after.map(TimeBound.clock), before: before.map(TimeBound.clock), weekdays: weekdays)
+    }
+
+    /// Whether `date` lies in the window. A sun bound on a day without that
+    /// event: in polar day the sun is up all day, so `after: sunrise` and
+    /// `before: sunset` hold and the others do not; in polar night the
+    /// reverse. Without a location a sun bound never holds.
+    public func contains(_ date: Date, calendar: Calendar, location: GeoLocation? = nil) -> Bool {
         if let weekdays, !weekdays.contains(Weekday(of: date, in: calendar)) { return false }
         let time = TimeOfDay(of: date, in: calendar)
-        switch (after, before) {
-        case (nil, nil): return true
-        case (let after?, nil): return time >= after
-        case (nil, let before?): return time < before
-        case (let after?, let before?):
+        func resolve(_ bound: TimeBound?, isAfter: Bool) -> TimeBound.Resolved {
+            bound?.resolved(on: date, calendar: calendar, location: location, isAfter: isAfter) ?? .always
+        }
+        switch (resolve(after, isAfter: true), resolve(before, isAfter: false)) {
+        case (.never, _), (_, .never): return false
+        case (.always, .always): return true
+        case (.time(let after), .always): return time >= after
+        case (.always, .time(let before)): return time < before
+        case (.time(let after), .time(let before)):
             return after <= before ? (time >= after && time < before) : (time >= after || time < before)
         }
     }
@@ -125,5 +137,45 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
             text += text.isEmpty ? "on \(days)" : " on \(days)"
         }
         return text
+    }
+}
+
+/// One end of a ``TimeWindow``: a time on the clock, or the sun's event of the day.
+public enum TimeBound: Sendable, Hashable, Codable, CustomStringConvertible {
+    case clock(TimeOfDay)
+    case sun(SunEvent)
+
+    /// A bound as it applies on one day.
+    enum Resolved {
+        case time(TimeOfDay)
+        /// Holds all day (no bound).
+        case always
+        /// Holds at no time of the day.
+        case never
+    }
+
+    func resolved(on date: Date, calendar: Calendar, location: GeoLocation?, isAfter: Bool) -> Resolved {
+        switch self {
+        case .clock(let time):
+            return .time(time)
+        case .sun(let event):
+            guard let location else { return .never }
+            switch SunCalculator.day(containing: date, at: location, calendar: calendar) {
+            case .risesAndSets(let sunrise, let sunset):
+                return .time(TimeOfDay(of: event == .sunrise ? sunrise : sunset, in: calendar))
+            case .polarDay:
+                // The sun is up: "after sunrise" and "before sunset" hold.
+                return (isAfter && event == .sunrise) || (!isAfter && event == .sunset) ? .always : .never
+            case .polarNight:
+                return (isAfter && event == .sunset) || (!isAfter && event == .sunrise) ? .always : .never
+            }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .clock(let time): time.description
+        case .sun(let event): event.rawValue
+        }
     }
 }
