@@ -17,6 +17,19 @@ struct ExampleHomeRun {
         try await HomeRulesBinary.run(arguments, in: directory.path, timeout: 60)
     }
 
+    /// Runs a command until its result satisfies `condition` (the log is
+    /// written in batches, a moment after the events are published), for at
+    /// most 30 s; returns the last result.
+    func homerules(_ arguments: [String], until condition: (ProcessResult) -> Bool) async throws -> ProcessResult {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var result = try await homerules(arguments)
+        while !condition(result), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            result = try await homerules(arguments)
+        }
+        return result
+    }
+
     /// Starts a long-running command.
     func start(_ arguments: [String]) throws -> BackgroundProcess {
         try BackgroundProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", directory.path, HomeRulesBinary.path] + arguments)

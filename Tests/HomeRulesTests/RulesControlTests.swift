@@ -20,30 +20,31 @@ struct RulesControlTests {
 
         let disabled = try await homerules(["rules", "disable", "hot-room-led"] + broker)
         #expect(disabled.status == 0 && disabled.stdout.hasPrefix("rule hot-room-led is disabled (confirmed by the daemon in "), "\(disabled)")
-        #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       no (rules disable)  –\n"))
+        let afterDisable = try await home.homerules(["rules", "list"]) { $0.stdout.contains("hot-room-led       no (rules disable)") }
+        #expect(afterDisable.stdout.contains("hot-room-led       no (rules disable)  –\n"), "\(afterDisable)")
 
         // A disabled rule makes no decision: the message event is logged after the rules saw it, so it is the barrier.
         let node = try await TestDevice.connect(id: "livingroom-node", port: Self.port(broker))
         try await node.publish("home/livingroom-node/status", "online", retain: true)
         try await node.publish("home/livingroom-node/temperature", "25")
         try await node.publish("home/livingroom-node/temperature", "31")
-        var events: [Event] = []
-        for _ in 0..<300 where !events.contains(where: { $0.payload == "31" }) {
-            events = try await homerules(["events", "--json"]).stdout.split(separator: "\n").map { try Event.fromJSON(Data($0.utf8)) }
-        }
+        let logged = try await home.homerules(["events", "--json"]) { $0.stdout.contains(#""payload":"31""#) }
+        let events = try logged.stdout.split(separator: "\n").map { try Event.fromJSON(Data($0.utf8)) }
         #expect(events.contains { $0.payload == "31" })
         #expect(!events.contains { $0.rule == "hot-room-led" })
         await node.disconnect()
 
-        let why = try await homerules(["why", "hot-room-led"])
+        let why = try await home.homerules(["why", "hot-room-led"]) { $0.stdout.hasPrefix("Rule hot-room-led is disabled") }
         #expect(why.stdout.hasPrefix("Rule hot-room-led is disabled with `homerules rules disable`"), "\(why)")
-        let devices = try await homerules(["devices"])
+        let devices = try await home.homerules(["devices"]) { $0.stdout.contains("Disabled with") }
         #expect(devices.stdout.contains("Disabled with `homerules rules disable`: hot-room-led"), "\(devices)")
 
         // Run by hand: its actions now, whatever its conditions (the plug is not on), logged as such.
         let ran = try await homerules(["rules", "run", "desk-off-at-night"] + broker)
         #expect(ran.status == 0 && ran.stdout.hasPrefix("rule desk-off-at-night ran (confirmed by the daemon in "), "\(ran)")
-        let fired = try await homerules(["events", "--kind", "rule_fired", "--kind", "action", "--rule", "desk-off-at-night"])
+        let fired = try await home.homerules(["events", "--kind", "rule_fired", "--kind", "action", "--rule", "desk-off-at-night"]) {
+            $0.stdout.contains("cmnd/desk-plug/POWER = OFF")
+        }
         #expect(fired.stdout.contains("rule_fired  desk-off-at-night  run by hand (homerules rules run)"), "\(fired)")
         #expect(fired.stdout.contains("cmnd/desk-plug/POWER = OFF"))
 
@@ -53,7 +54,8 @@ struct RulesControlTests {
         #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       no (rules disable)"))
         let enabled = try await homerules(["rules", "enable", "hot-room-led"] + broker)
         #expect(enabled.status == 0 && enabled.stdout.hasPrefix("rule hot-room-led is enabled"), "\(enabled)")
-        #expect(try await homerules(["rules", "list"]).stdout.contains("hot-room-led       yes "))
+        let afterEnable = try await home.homerules(["rules", "list"]) { $0.stdout.contains("hot-room-led       yes ") }
+        #expect(afterEnable.stdout.contains("hot-room-led       yes "), "\(afterEnable)")
 
         let unknown = try await homerules(["rules", "disable", "hot-room-lde"] + broker)
         #expect(unknown.status == 2 && unknown.stderr == "error: unknown rule 'hot-room-lde'; did you mean 'hot-room-led'?\n")

@@ -34,11 +34,12 @@ struct TourTests {
         #expect(await CLIMQTTHarness.send(SIGINT, to: watch) == 0)
 
         // homerules events --since 10m --kind rule_fired
-        let events = try await homerules(["events", "--since", "10m", "--kind", "rule_fired"])
-        #expect(events.stdout.contains("rule_fired  hot-room-led  temperature 28.2 is above 28, held 30 s"), "\(events)")
+        let firing = "rule_fired  hot-room-led  temperature 28.2 is above 28, held 30 s"
+        let events = try await home.homerules(["events", "--since", "10m", "--kind", "rule_fired"]) { $0.stdout.contains(firing) }
+        #expect(events.stdout.contains(firing), "\(events)")
 
         // homerules why livingroom-node.led
-        let why = try await homerules(["why", "livingroom-node.led"])
+        let why = try await home.homerules(["why", "livingroom-node.led"]) { $0.stdout.contains("by rule hot-room-led") }
         #expect(why.stdout.contains("livingroom-node.led is on"), "\(why)")
         #expect(why.stdout.contains("by rule hot-room-led,\n  which fired because temperature 28.2 is above 28, held 30 s,"))
         #expect(why.stdout.contains("on message home/livingroom-node/temperature = 28.2 at"))
@@ -48,20 +49,18 @@ struct TourTests {
         #expect(set.status == 0 && set.stdout.hasPrefix("livingroom-node.led is off (confirmed in "), "\(set)")
 
         // homerules devices
-        let devices = try await homerules(["devices"])
+        let devices = try await home.homerules(["devices"]) { $0.stdout.contains("led off") }
         let livingroom = devices.stdout.split(separator: "\n").first { $0.hasPrefix("livingroom-node ") } ?? ""
         #expect(livingroom.contains("online for") && livingroom.contains("temperature 30 °C") && livingroom.hasSuffix("led off"),
                 "\(devices)")
 
         // kill -9 %2: the wills say offline, and the alert rule fires for each device.
         simulate.kill9()
-        var alerts = 0
-        for _ in 0..<300 where alerts < 3 {
-            let fired = try await homerules(["events", "--since", "10m", "--kind", "rule_fired"]).stdout
-            alerts = fired.components(separatedBy: "device-offline").count - 1
+        let alerts = try await home.homerules(["events", "--since", "10m", "--kind", "rule_fired"]) {
+            $0.stdout.components(separatedBy: "device-offline").count - 1 == 3
         }
-        #expect(alerts == 3)
-        let after = try await homerules(["devices"])
+        #expect(alerts.stdout.components(separatedBy: "device-offline").count - 1 == 3, "\(alerts)")
+        let after = try await home.homerules(["devices"]) { $0.stdout.components(separatedBy: "offline since").count == 4 }
         #expect(after.stdout.components(separatedBy: "offline since").count == 4, "\(after)")
     }
 }
