@@ -20,6 +20,9 @@ struct RulesControlTests {
 
         let disabled = try await homerules(["rules", "disable", "hot-room-led"] + broker)
         #expect(disabled.status == 0 && disabled.stdout.hasPrefix("rule hot-room-led is disabled (confirmed by the daemon in "), "\(disabled)")
+        // The reload that put it in force counts it.
+        let reload = try await home.homerules(["events", "--kind", "reload"]) { $0.stdout.contains("rules disable hot-room-led") }
+        #expect(reload.stdout.contains("rules disable hot-room-led: 3 devices, 5 sensors, 2 actuators, 3 rules (1 disabled)"), "\(reload)")
         let afterDisable = try await home.homerules(["rules", "list"]) { $0.stdout.contains("hot-room-led       no (rules disable)") }
         #expect(afterDisable.stdout.contains("hot-room-led       no (rules disable)  –\n"), "\(afterDisable)")
 

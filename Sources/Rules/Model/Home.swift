@@ -46,12 +46,14 @@ public struct Home: Sendable, Hashable {
     public var sensorCount: Int { devices.reduce(0) { $0 + $1.sensors.count } }
     public var actuatorCount: Int { devices.reduce(0) { $0 + $1.actuators.count } }
 
-    /// `3 devices, 4 sensors, 2 actuators, 5 rules`.
+    /// `3 devices, 4 sensors, 2 actuators, 5 rules`, with `(1 disabled)` after
+    /// the rules when some are (in their files, or by `homerules rules disable`).
     public var summary: String {
         func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        let disabled = rules.count { !$0.enabled }
         return [
             count(devices.count, "device"), count(sensorCount, "sensor"),
-            count(actuatorCount, "actuator"), count(rules.count, "rule"),
+            count(actuatorCount, "actuator"), count(rules.count, "rule") + (disabled > 0 ? " (\(disabled) disabled)" : ""),
         ].joined(separator: ", ")
     }
 }
