@@ -69,8 +69,11 @@ public final class Daemon: Service {
                 handler: { [bus] message in
                     // Output only, whoever published there: a rule on `#` must not feed on the daemon's events.
                     // Requests of `homerules rules` are the daemon's own input, bounded by the gate as messages are.
-                    let control = RuleControl.request(in: message)
-                    guard control != nil || !DaemonTopics.contains(message.topic) else { return }
+                    var control: (rule: String, request: RuleControl.Request)?
+                    if DaemonTopics.contains(message.topic) {
+                        control = RuleControl.request(in: message)
+                        guard control != nil else { return }
+                    }
                     switch gate.admit() {
                     case .queued:
                         break
@@ -239,7 +242,7 @@ public final class Daemon: Service {
         }
         switch request {
         case .run:
-            await runner.runByHand(rule, by: "homerules rules run", at: time)
+            await runner.runByHand(rule, by: RuleControl.runRequester, at: time)
         case .enable, .disable:
             let enabled = request == .enable
             state.overrides[rule] = enabled == defined.enabled ? nil : enabled

@@ -21,6 +21,10 @@ public enum RuleControl {
     public static let requestPrefix = DaemonTopics.root + "/control/rules/"
     /// What the daemon subscribes to for requests.
     public static let requestFilter = requestPrefix + "+"
+    /// Who a run by hand names, and the reason it is logged with.
+    static let runRequester = "homerules rules run"
+    public static let runReason = Engine.runByHandReason(by: runRequester)
+
     /// Where the daemon keeps the overrides, in the event log's state table.
     public static let storageKey = "rule-overrides"
 

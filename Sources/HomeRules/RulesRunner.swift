@@ -137,13 +137,10 @@ final class RulesRunner {
                     device: update.device, entity: update.actuator, role: .actuator, value: update.state.rawValue, updatedAt: update.at)))
             case .ruleTrace(let trace):
                 switch trace.decision {
-                case .fired:
-                    firings[trace.rule] = await record(Event(time: now, kind: .ruleFired, rule: trace.rule, detail: trace.reason, cause: cause))
-                    logger.info("rule \(trace.rule) fired: \(trace.reason)")
-                case .otherwise:
-                    firings[trace.rule] = await record(Event(
-                        time: now, kind: .ruleOtherwise, rule: trace.rule, detail: trace.reason, cause: cause))
-                    logger.info("rule \(trace.rule) ran otherwise: \(trace.reason)")
+                case .fired, .otherwise:
+                    let kind: EventKind = trace.decision == .fired ? .ruleFired : .ruleOtherwise
+                    firings[trace.rule] = await record(Event(time: now, kind: kind, rule: trace.rule, detail: trace.reason, cause: cause))
+                    logger.info("rule \(trace.rule) \(kind == .ruleFired ? "fired" : "ran otherwise"): \(trace.reason)")
                 case .waiting, .queued, .skipped:
                     await record(Event(time: now, kind: .ruleSkipped, rule: trace.rule, detail: trace.reason, cause: cause))
                 }

@@ -123,13 +123,15 @@ public struct ServeSettings: Sendable, Equatable {
             reader.error("give both 'latitude' and 'longitude' (degrees, north and east positive), or neither", at: node)
         case (let latitudeNode?, let longitudeNode?):
             guard let latitude, let longitude else { return }
-            guard (-90.0...90).contains(latitude) else {
-                return reader.error("'latitude' must be from -90 to 90 (degrees, north positive), not \(latitude)", at: latitudeNode)
+            let bounds = [
+                ("latitude", latitude, GeoLocation.latitudes, latitudeNode, "north"),
+                ("longitude", longitude, GeoLocation.longitudes, longitudeNode, "east"),
+            ]
+            for (key, value, range, node, positive) in bounds where !range.contains(value) {
+                let limits = "\(Int(range.lowerBound)) to \(Int(range.upperBound))"
+                return reader.error("'\(key)' must be from \(limits) (degrees, \(positive) positive), not \(value)", at: node)
             }
-            guard let location = GeoLocation(latitude: latitude, longitude: longitude) else {
-                return reader.error("'longitude' must be from -180 to 180 (degrees, east positive), not \(longitude)", at: longitudeNode)
-            }
-            self.location = location
+            location = GeoLocation(latitude: latitude, longitude: longitude)
         }
     }
 

@@ -11,14 +11,11 @@ struct DevicesOptions: ParsableArguments {
 
     var devicesDirectory: String { directory.path }
 
-    var directory: HomeDirectory {
-        HomeDirectory(option: "--devices", path: namedDevicesDirectory ?? "devices", named: namedDevicesDirectory != nil)
-    }
+    var directory: HomeDirectory { .devices(named: namedDevicesDirectory) }
 
     /// The devices, or their errors on stderr and exit status 1.
     func loadDevices() throws -> Home {
-        try directory.check()
-        switch HomeLoader.loadDevices(from: directory.url) {
+        switch try checkedLoad() {
         case .success(let home):
             return home
         case .failure(let errors):
@@ -33,14 +30,18 @@ extension DevicesOptions {
     /// the files have errors): a command that only displays still runs. A
     /// named directory that does not exist is an error, as everywhere.
     func loadDevicesForDisplay() throws -> Home? {
-        try directory.check()
-        switch HomeLoader.loadDevices(from: directory.url) {
+        switch try checkedLoad() {
         case .success(let home):
             return home
         case .failure(let errors):
             printError("warning: the device files have \(errors.diagnostics.count) error(s) (`homerules rules check` shows them); values are shown as sent")
             return nil
         }
+    }
+
+    private func checkedLoad() throws -> Result<Home, DiagnosticList> {
+        try directory.check()
+        return HomeLoader.loadDevices(from: directory.url)
     }
 }
 
@@ -128,6 +129,16 @@ struct HomeDirectory {
     let named: Bool
 
     var url: URL { URL(fileURLWithPath: path) }
+
+    /// `--devices`: the one named, or `devices`.
+    static func devices(named path: String?) -> HomeDirectory {
+        HomeDirectory(option: "--devices", path: path ?? "devices", named: path != nil)
+    }
+
+    /// `--rules`: the one named, or `rules`.
+    static func rules(named path: String?) -> HomeDirectory {
+        HomeDirectory(option: "--rules", path: path ?? "rules", named: path != nil)
+    }
 
     /// Exits with status 1 when a named directory does not exist; warns when
     /// a named one holds no YAML file.

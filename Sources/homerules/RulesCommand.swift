@@ -41,9 +41,7 @@ struct HomeOptions: ParsableArguments {
     @Option(name: .customLong("rules"), help: ArgumentHelp("The directory of rule files (default: rules).", valueName: "dir"))
     var namedRulesDirectory: String?
 
-    var rules: HomeDirectory {
-        HomeDirectory(option: "--rules", path: namedRulesDirectory ?? "rules", named: namedRulesDirectory != nil)
-    }
+    var rules: HomeDirectory { .rules(named: namedRulesDirectory) }
 
     /// The devices and rules, or their errors on stderr and exit status 1.
     func load() throws -> Home {

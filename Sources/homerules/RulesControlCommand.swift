@@ -89,28 +89,33 @@ enum RuleRequest {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let deadline = feed.deadline(after: options.timeout.duration)
+        let confirmed = await confirmation(in: feed, of: request, rule: options.rule, within: options.timeout.duration)
+        await client.disconnect()
+        guard confirmed else {
+            printError("error: the daemon did not confirm 'rules \(request.rawValue) \(options.rule)' within \(options.timeout)")
+            printError("hint: is `homerules serve` running on this broker? `homerules watch` shows it")
+            throw CLIExitCode.notConfirmed
+        }
+        let done = request == .run ? "ran" : "is \(request == .enable ? "enabled" : "disabled")"
+        print("rule \(options.rule) \(done) (confirmed by the daemon in \((clock.now - start).milliseconds) ms)")
+    }
+
+    /// Whether the daemon's answer came after the retained messages, within `timeout`.
+    private static func confirmation(
+        in feed: MessageFeed, of request: RuleControl.Request, rule: String, within timeout: Duration
+    ) async -> Bool {
+        let deadline = feed.deadline(after: timeout)
         defer { deadline.cancel() }
         var retainedDone = false
         for await item in feed.items {
             switch item {
-            case .endOfRetained:
-                retainedDone = true
-            case .message(let message) where retainedDone && confirms(message, request, rule: options.rule):
-                let done = request == .run ? "ran" : "is \(request == .enable ? "enabled" : "disabled")"
-                print("rule \(options.rule) \(done) (confirmed by the daemon in \((clock.now - start).milliseconds) ms)")
-                await client.disconnect()
-                return
-            case .message:
-                continue
-            case .deadline:
-                printError("error: the daemon did not confirm 'rules \(request.rawValue) \(options.rule)' within \(options.timeout)")
-                printError("hint: is `homerules serve` running on this broker? `homerules watch` shows it")
-                await client.disconnect()
-                throw CLIExitCode.notConfirmed
+            case .endOfRetained: retainedDone = true
+            case .message(let message) where retainedDone && confirms(message, request, rule: rule): return true
+            case .message: continue
+            case .deadline: return false
             }
         }
-        await client.disconnect()
+        return false
     }
 
     private static func confirms(_ message: MQTTMessage, _ request: RuleControl.Request, rule: String) -> Bool {
@@ -119,7 +124,7 @@ enum RuleRequest {
             return message.payloadString == "\(request == .enable)"
         case .run:
             guard let event = try? Event.fromJSON(Data(message.payload.readableBytesView)) else { return false }
-            return event.rule == rule && event.detail?.hasPrefix("run by hand") == true
+            return event.rule == rule && event.detail == RuleControl.runReason
         }
     }
 }

@@ -31,7 +31,7 @@ struct RulesListCommand: ParsableCommand {
             let why = overrides[rule.id] == nil ? (enabled ? "" : " (in its file)") : " (rules \(enabled ? "enable" : "disable"))"
             let latest = try log?.events(EventFilter(rule: rule.id, kinds: [.ruleFired, .ruleOtherwise, .ruleSkipped], limit: 1)).last
             let decision = latest.map { event in
-                "\(time.moment(event.time))  \(Self.verdict(event.kind))  \(EventText.oneLine(event.detail ?? ""))"
+                "\(time.moment(event.time))  \(WhyStory.verdict(of: event.kind))  \(EventText.oneLine(event.detail ?? ""))"
             } ?? "–"
             rows.append([rule.id, (enabled ? "yes" : "no") + why, decision])
         }
@@ -39,13 +39,5 @@ struct RulesListCommand: ParsableCommand {
             return print("No rules: \(self.home.rules.path) defines none.")
         }
         print(TextTable(header: ["RULE", "ENABLED", "LATEST DECISION"], rows: rows).rendered(), terminator: "")
-    }
-
-    static func verdict(_ kind: EventKind) -> String {
-        switch kind {
-        case .ruleFired: "fired"
-        case .ruleOtherwise: "otherwise"
-        default: "skipped"
-        }
     }
 }

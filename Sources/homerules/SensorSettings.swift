@@ -8,13 +8,17 @@ struct SensorSetting: ExpressibleByArgument, Sendable {
     let value: Double
 
     init?(argument: String) {
-        guard let equals = argument.lastIndex(of: "=") else { return nil }
-        let sensor = argument[..<equals].trimmingCharacters(in: .whitespaces)
-        guard !sensor.isEmpty, let value = Double(argument[argument.index(after: equals)...].trimmingCharacters(in: .whitespaces)),
-              value.isFinite
-        else { return nil }
+        guard let (sensor, text) = SensorSetting.split(argument), let value = Double(text), value.isFinite else { return nil }
         self.sensor = sensor
         self.value = value
+    }
+
+    /// `SENSOR=TEXT` as its two trimmed halves, split at the last `=`.
+    static func split(_ argument: String) -> (sensor: String, text: String)? {
+        guard let equals = argument.lastIndex(of: "=") else { return nil }
+        let sensor = argument[..<equals].trimmingCharacters(in: .whitespaces)
+        guard !sensor.isEmpty else { return nil }
+        return (sensor, argument[argument.index(after: equals)...].trimmingCharacters(in: .whitespaces))
     }
 }
 
@@ -26,13 +30,9 @@ struct SensorRampSetting: ExpressibleByArgument, Sendable {
     let to: Double
 
     init?(argument: String) {
-        guard let equals = argument.lastIndex(of: "=") else { return nil }
-        let sensor = argument[..<equals].trimmingCharacters(in: .whitespaces)
-        let bounds = argument[argument.index(after: equals)...].components(separatedBy: "..")
-        guard !sensor.isEmpty, bounds.count == 2,
-              let from = Double(bounds[0].trimmingCharacters(in: .whitespaces)),
-              let to = Double(bounds[1].trimmingCharacters(in: .whitespaces)), from.isFinite, to.isFinite
-        else { return nil }
+        guard let (sensor, text) = SensorSetting.split(argument) else { return nil }
+        let bounds = text.components(separatedBy: "..").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard bounds.count == 2, let from = bounds[0], let to = bounds[1], from.isFinite, to.isFinite else { return nil }
         self.sensor = sensor
         self.from = from
         self.to = to

@@ -126,30 +126,22 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "homerules")
-        for directory in homeDirectories(settings) { try directory.check() }
-        let daemon = try Daemon(configuration: try daemonConfiguration(settings), logger: logger)
+        let devices = HomeDirectory.devices(named: devicesDirectory ?? settings.devices)
+        let rules = HomeDirectory.rules(named: rulesDirectory ?? settings.rules)
+        try devices.check()
+        try rules.check()
+        let daemon = try Daemon(configuration: try daemonConfiguration(settings, devices: devices, rules: rules), logger: logger)
         let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
-        } catch BrokerError.cannotListen(let host, let port, .addressInUse) {
-            printError("error: \(BrokerError.cannotListen(host: host, port: port, reason: .addressInUse))")
-            printError("hint: is Mosquitto (or another homerules serve) running? Stop it (sudo systemctl stop mosquitto), "
-                + "or listen elsewhere: --listen \(host):\(port == 1883 ? 1884 : port + 1)")
-            throw ExitCode(1)
         } catch let error as BrokerError {
             printError("error: \(error)")
+            if case .cannotListen(let host, let port, .addressInUse) = error {
+                printError("hint: is Mosquitto (or another homerules serve) running? Stop it (sudo systemctl stop mosquitto), "
+                    + "or listen elsewhere: --listen \(host):\(port == 1883 ? 1884 : port + 1)")
+            }
             throw ExitCode(1)
         }
-    }
-
-    /// The device and rule directories, named (flag or settings file) or by default.
-    private func homeDirectories(_ settings: ServeSettings) -> [HomeDirectory] {
-        [
-            HomeDirectory(option: "--devices", path: devicesDirectory ?? settings.devices ?? "devices",
-                          named: devicesDirectory != nil || settings.devices != nil),
-            HomeDirectory(option: "--rules", path: rulesDirectory ?? settings.rules ?? "rules",
-                          named: rulesDirectory != nil || settings.rules != nil),
-        ]
     }
 
     private func loadSettings() throws -> ServeSettings {
@@ -163,11 +155,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func daemonConfiguration(_ settings: ServeSettings) throws -> DaemonConfiguration {
+    private func daemonConfiguration(
+        _ settings: ServeSettings, devices: HomeDirectory, rules: HomeDirectory
+    ) throws -> DaemonConfiguration {
         DaemonConfiguration(
             broker: try brokerChoice(settings),
-            devicesDirectory: homeDirectories(settings)[0].url,
-            rulesDirectory: homeDirectories(settings)[1].url,
+            devicesDirectory: devices.url,
+            rulesDirectory: rules.url,
             databasePath: databasePath ?? settings.database ?? "homerules.sqlite",
             retention: .seconds((retainDays ?? settings.retainDays ?? 30) * 86_400),
             restartPolicy: RestartPolicy(

@@ -50,12 +50,8 @@ struct WhyStory {
     func decision(
         _ event: Event, cause: Event?, causeLost: Bool = false, actions: [Event], actuators: (Event) -> Actuator?
     ) -> String {
-        let verdict = switch event.kind {
-        case .ruleFired: "fired    "
-        case .ruleOtherwise: "otherwise"
-        default: "skipped  "
-        }
-        let head = "\(time.moment(event.time))  \(verdict)  "
+        let verdict = Self.verdict(of: event.kind)
+        let head = "\(time.moment(event.time))  \(verdict)\(String(repeating: " ", count: 9 - verdict.count))  "
         var lines = [head + EventText.oneLine(event.detail ?? "no reason recorded")]
         let indent = String(repeating: " ", count: head.count)
         if let causeID = event.cause {
@@ -66,6 +62,15 @@ struct WhyStory {
             lines.append(indent + "then " + ActionEffect(action, actuator: actuators(action)).summary(of: action))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// What a decision event says the rule did: `fired`, `otherwise` or `skipped`.
+    static func verdict(of kind: EventKind) -> String {
+        switch kind {
+        case .ruleFired: "fired"
+        case .ruleOtherwise: "otherwise"
+        default: "skipped"
+        }
     }
 
     // MARK: Clauses

@@ -19,10 +19,12 @@ struct InstallTests {
         // The unit, pointed at the staged binary, passes systemd's own check without a word.
         let unit = try String(contentsOf: stage.file("etc/systemd/system/homerules.service"), encoding: .utf8)
         #expect(unit.contains("Type=notify") && unit.contains("User=homerules") && unit.contains("Restart=on-failure"))
-        let checked = stage.file("homerules.service")
-        try unit.replacingOccurrences(of: "/usr/local/bin/homerules", with: bin).write(to: checked, atomically: true, encoding: .utf8)
-        let verify = try await run(try Peers.require("systemd-analyze"), ["verify", "--man=no", checked.path])
-        #expect(verify.status == 0 && verify.stderr.isEmpty && verify.stdout.isEmpty, "\(verify)")
+        if Peers.enabled("systemd-analyze") {
+            let checked = stage.file("homerules.service")
+            try unit.replacingOccurrences(of: "/usr/local/bin/homerules", with: bin).write(to: checked, atomically: true, encoding: .utf8)
+            let verify = try await run(try Peers.require("systemd-analyze"), ["verify", "--man=no", checked.path])
+            #expect(verify.status == 0 && verify.stderr.isEmpty && verify.stdout.isEmpty, "\(verify)")
+        }
 
         // The settings it installs read cleanly, and their directories exist.
         let settings = try ServeSettings.load(path: stage.file("etc/homerules/homerules.yaml").path).get()

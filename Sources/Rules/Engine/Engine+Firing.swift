@@ -43,15 +43,19 @@ extension Engine {
         startRun(run, ruleIndex: ref.rule, at: now, &effects)
     }
 
-    /// `homerules rules run`: `then` now, as a firing that says who asked.
+    /// The reason of a run by hand, as traced and logged.
+    public static func runByHandReason(by who: String) -> String { "run by hand (\(who))" }
+
+    /// `homerules rules run`: `then` now, as a firing that says who asked;
+    /// no trigger fired, so the trace names none.
     mutating func runByHand(_ ruleID: String, by who: String, at now: EngineTime, _ effects: inout Effects) {
         guard let index = home.rules.firstIndex(where: { $0.id == ruleID }) else { return }
-        let ref = TriggerRef(rule: index, trigger: 0)
+        let reason = Self.runByHandReason(by: who)
         guard admitRun(ruleIndex: index, at: now, origin: effects.input, &effects) else {
-            return effects.trace(ref, rule: ruleID, .skipped, "run by hand (\(who)), but the loop guard suspended it")
+            return effects.trace(nil, rule: ruleID, .skipped, "\(reason), but the loop guard suspended it")
         }
         let context = TriggerContext(kind: "manual", device: nil, topic: nil, payload: nil, value: nil, previous: nil)
-        effects.trace(ref, rule: ruleID, .fired, "run by hand (\(who))")
+        effects.trace(nil, rule: ruleID, .fired, reason)
         startRun(ActionRun(branch: .then, origin: effects.input, context: context), ruleIndex: index, at: now, &effects)
     }
 

@@ -180,7 +180,7 @@ extension RuleParser {
         guard let text = reader.text(node, for: key) else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let negative = trimmed.hasPrefix("-")
-        let magnitude = trimmed.hasPrefix("-") || trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed
+        let magnitude = negative || trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed
         guard let duration = DurationSyntax.parse(magnitude), duration <= Schedule.maximumSunOffset else {
             reader.error("invalid offset '\(text)' for '\(key)': write a duration, negative for before, like -30m or 1h, up to 12h", at: node)
             return nil

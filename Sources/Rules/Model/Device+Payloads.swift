@@ -14,11 +14,8 @@ extension Actuator {
     /// off payloads, such as `1` or `{"state":"ON"}`.
     public func state(named text: String) -> ActuatorState? {
         if let state = ActuatorState(rawValue: text.lowercased()) { return state }
-        for (payload, state) in [(payloads.on, ActuatorState.on), (payloads.off, .off)]
-        where payload == text || payload.lowercased() == text.lowercased() {
-            return state
-        }
-        return nil
+        let typed = text.lowercased()
+        return [(payloads.on, ActuatorState.on), (payloads.off, .off)].first { $0.0.lowercased() == typed }?.1
     }
 }
 

@@ -95,7 +95,7 @@ extension Rule {
             case .all(let inner), .any(let inner), .not(let inner):
                 pending += inner
             case .time(let window):
-                for bound in [window.after, window.before] { if case .sun? = bound { return true } }
+                if window.followsTheSun { return true }
             case .sensor, .actuator, .presence:
                 continue
             }

@@ -6,9 +6,14 @@ public struct GeoLocation: Sendable, Hashable, Codable {
     public let latitude: Double
     public let longitude: Double
 
-    /// Nil unless -90 ≤ latitude ≤ 90 and -180 ≤ longitude ≤ 180.
+    /// Degrees north (south negative).
+    public static let latitudes: ClosedRange<Double> = -90...90
+    /// Degrees east (west negative).
+    public static let longitudes: ClosedRange<Double> = -180...180
+
+    /// Nil unless the latitude is in ``latitudes`` and the longitude in ``longitudes``.
     public init?(latitude: Double, longitude: Double) {
-        guard (-90.0...90).contains(latitude), (-180.0...180).contains(longitude) else { return nil }
+        guard Self.latitudes.contains(latitude), Self.longitudes.contains(longitude) else { return nil }
         self.latitude = latitude
         self.longitude = longitude
     }

@@ -106,6 +106,11 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
         self.init(after: after.map(TimeBound.clock), before: before.map(TimeBound.clock), weekdays: weekdays)
     }
 
+    /// Whether a bound is the sun's, and so needs a location.
+    public var followsTheSun: Bool {
+        [after, before].contains { if case .sun? = $0 { true } else { false } }
+    }
+
     /// Whether `date` lies in the window. A sun bound on a day without that
     /// event: in polar day the sun is up all day, so `after: sunrise` and
     /// `before: sunset` hold and the others do not; in polar night the
@@ -113,8 +118,9 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
     public func contains(_ date: Date, calendar: Calendar, location: GeoLocation? = nil) -> Bool {
         if let weekdays, !weekdays.contains(Weekday(of: date, in: calendar)) { return false }
         let time = TimeOfDay(of: date, in: calendar)
+        let sunDay = followsTheSun ? location.map { SunCalculator.day(containing: date, at: $0, calendar: calendar) } : nil
         func resolve(_ bound: TimeBound?, isAfter: Bool) -> TimeBound.Resolved {
-            bound?.resolved(on: date, calendar: calendar, location: location, isAfter: isAfter) ?? .always
+            bound?.resolved(sunDay: sunDay, calendar: calendar, isAfter: isAfter) ?? .always
         }
         switch (resolve(after, isAfter: true), resolve(before, isAfter: false)) {
         case (.never, _), (_, .never): return false
@@ -154,13 +160,14 @@ public enum TimeBound: Sendable, Hashable, Codable, CustomStringConvertible {
         case never
     }
 
-    func resolved(on date: Date, calendar: Calendar, location: GeoLocation?, isAfter: Bool) -> Resolved {
+    /// `sunDay`: the sun's day at the home, nil without a location.
+    func resolved(sunDay: SunCalculator.Day?, calendar: Calendar, isAfter: Bool) -> Resolved {
         switch self {
         case .clock(let time):
             return .time(time)
         case .sun(let event):
-            guard let location else { return .never }
-            switch SunCalculator.day(containing: date, at: location, calendar: calendar) {
+            guard let sunDay else { return .never }
+            switch sunDay {
             case .risesAndSets(let sunrise, let sunset):
                 return .time(TimeOfDay(of: event == .sunrise ? sunrise : sunset, in: calendar))
             case .polarDay:
