@@ -32,8 +32,8 @@ extension Engine {
                 rules[ruleIndex].running?.resumeAt = resumeAt
                 timers.schedule(.resume(rule: ruleIndex), at: resumeAt)
                 return
-            case .set(let name, let state):
-                command(name, to: state, rule: rule.id, origin: run.origin, &effects)
+            case .set(let name, let setting):
+                command(name, to: setting, rule: rule.id, origin: run.origin, &effects)
             case .toggle(let name):
                 toggle(name, rule: rule.id, origin: run.origin, &effects)
             case .publish(let publish):
@@ -42,11 +42,11 @@ extension Engine {
         }
     }
 
-    private mutating func command(_ name: QualifiedName, to state: ActuatorState, rule: String, origin: InputID, _ effects: inout Effects) {
+    private mutating func command(_ name: QualifiedName, to setting: ActuatorSetting, rule: String, origin: InputID, _ effects: inout Effects) {
         guard let (device, actuator) = index.actuator(name, in: home) else { return }
         let definition = home.devices[device].actuators[actuator]
-        send(state == .on ? definition.payloads.on : definition.payloads.off, to: name, definition, rule: rule, origin: origin, &effects)
-        if definition.stateTopic == nil { effects.assumedStates.append((device, actuator, state, origin)) }
+        send(definition.commandPayload(for: setting), to: name, definition, rule: rule, origin: origin, &effects)
+        if definition.stateTopic == nil, case .state(let state) = setting { effects.assumedStates.append((device, actuator, state, origin)) }
     }
 
     /// Sends the toggle payload when the actuator has one; otherwise the
@@ -56,7 +56,7 @@ extension Engine {
         let definition = home.devices[device].actuators[actuator]
         let known = devices[device].actuators[actuator].value
         guard let togglePayload = definition.togglePayload else {
-            return command(name, to: known == .on ? .off : .on, rule: rule, origin: origin, &effects)
+            return command(name, to: .state(known == .on ? .off : .on), rule: rule, origin: origin, &effects)
         }
         send(togglePayload, to: name, definition, rule: rule, origin: origin, &effects)
         if definition.stateTopic == nil, let known { effects.assumedStates.append((device, actuator, known.toggled, origin)) }

@@ -39,7 +39,8 @@ struct EngineIndex: Sendable {
             for (sensor, definition) in device.sensors.enumerated() {
                 if let topic = try? TopicFilter(definition.topic) { topics.insert(.sensor(device: index, sensor: sensor), for: topic) }
             }
-            for (actuator, definition) in device.actuators.enumerated() {
+            // A number or choice actuator's state topic is its echo's, a sensor's.
+            for (actuator, definition) in device.actuators.enumerated() where definition.isOnOff {
                 if let topic = definition.stateTopic.flatMap({ try? TopicFilter($0) }) {
                     topics.insert(.actuatorState(device: index, actuator: actuator), for: topic)
                 }

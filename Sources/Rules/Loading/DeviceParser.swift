@@ -7,7 +7,14 @@ struct DeviceParser {
     private static let deviceKeys = ["id", "name", "room", "presence", "convention", "sensors", "actuators"]
     private static let presenceKeys = ["topic", "online", "offline", "path", "convention", "node", "expire_after", "keepalive"]
     private static let sensorKeys = ["topic", "type", "path", "unit", "payloads"]
-    private static let actuatorKeys = ["command_topic", "state_topic", "state_path", "payloads", "qos", "retain"]
+    private static let actuatorKeys = [
+        "type", "command_topic", "command_template", "state_topic", "state_path", "payloads", "min", "max", "step", "options",
+        "unit", "qos", "retain",
+    ]
+    /// The keys that belong to one type of actuator only.
+    private static let actuatorTypeKeys = [
+        "switch": ["payloads"], "number": ["min", "max", "step", "unit", "command_template"], "choice": ["options", "command_template"],
+    ]
     /// Member names that templates use for the device itself.
     private static let reservedMembers: Set = ["id", "name", "room", "presence"]
 
@@ -40,7 +47,7 @@ struct DeviceParser {
         let actuators = entries(fields["actuators"], key: "actuators", names: &memberNames).compactMap { actuator(name: $0, $1) }
         guard let id, let idNode else { return nil }
         let device = Device(
-            id: id, name: name, room: room, presence: presence, sensors: sensors, actuators: actuators,
+            id: id, name: name, room: room, presence: presence, sensors: sensors + actuators.compactMap(\.echo), actuators: actuators,
             location: reader.location(node))
         let loaded = Set(sensors.map(\.name) + actuators.map(\.name))
         return Parsed(
@@ -166,14 +173,93 @@ struct DeviceParser {
         if let key = fields.keyNode("state_path"), !fields.has("state_topic") {
             reader.error("'state_path' needs a 'state_topic'", at: key)
         }
+        guard let type = actuatorType(fields, name: name) else { return nil }
+        let control: ActuatorControl?
+        switch type {
+        case "number": control = numberBounds(fields, name: name).map { .number($0) }
+        case "choice": control = options(fields, name: name).map { .choice($0) }
+        default: control = .onOff
+        }
+        let commandTemplate = fields["command_template"].flatMap { valueTemplate($0) }
+        let unit = fields["unit"].flatMap { reader.text($0, for: "unit") }
         let payloads = fields["payloads"].flatMap { binaryPayloads($0, toggle: true) }
         let qos = fields["qos"].flatMap { reader.integer($0, for: "qos", in: 0...2) } ?? 0
         let retain = fields["retain"].flatMap { reader.bool($0, for: "retain") } ?? false
-        guard let commandTopic else { return nil }
+        guard let commandTopic, let control, commandTemplate != nil || !fields.has("command_template") else { return nil }
         return Actuator(
-            name: name, commandTopic: commandTopic, stateTopic: stateTopic, statePath: statePath,
+            name: name, control: control, commandTopic: commandTopic, commandTemplate: commandTemplate, unit: unit,
+            stateTopic: stateTopic, statePath: statePath,
             payloads: payloads?.payloads ?? BinaryPayloads(on: "ON", off: "OFF"), togglePayload: payloads?.toggle,
             qos: qos, retain: retain)
+    }
+
+    /// `type`: `switch` unless given; the keys of the other types are errors.
+    private mutating func actuatorType(_ fields: YAMLMapping, name: String) -> String? {
+        var type = "switch"
+        if let typeNode = fields["type"] {
+            guard let text = reader.text(typeNode, for: "type") else { return nil }
+            let names = ["switch", "number", "choice"]
+            guard names.contains(text.lowercased()) else {
+                reader.error("unknown actuator type '\(text)'\(Suggestion.didYouMeanOrList(text, among: names))", at: typeNode)
+                return nil
+            }
+            type = text.lowercased()
+        }
+        var valid = true
+        for (owner, keys) in Self.actuatorTypeKeys.sorted(by: { $0.key < $1.key }) where owner != type {
+            for key in keys where !(Self.actuatorTypeKeys[type] ?? []).contains(key) {
+                guard let keyNode = fields.keyNode(key) else { continue }
+                let owners = Self.actuatorTypeKeys.filter { $0.value.contains(key) }.keys.sorted().joined(separator: " and ")
+                reader.error("'\(key)' applies to \(owners) actuators; '\(name)' is a \(type) (give 'type')", at: keyNode)
+                valid = false
+            }
+        }
+        return valid ? type : nil
+    }
+
+    private mutating func numberBounds(_ fields: YAMLMapping, name: String) -> NumberBounds? {
+        let minNode = reader.required(fields, "min", in: "number actuator '\(name)'")
+        let maxNode = reader.required(fields, "max", in: "number actuator '\(name)'")
+        let min = minNode.flatMap { reader.number($0, for: "min") }
+        let max = maxNode.flatMap { reader.number($0, for: "max") }
+        let step = fields["step"].flatMap { reader.number($0, for: "step") }
+        if let step, step <= 0, let stepNode = fields["step"] {
+            reader.error("'step' must be above 0", at: stepNode)
+            return nil
+        }
+        guard let min, let max else { return nil }
+        guard min < max else {
+            reader.error("'min' (\(Formatting.number(min))) must be below 'max' (\(Formatting.number(max)))", at: fields.node)
+            return nil
+        }
+        return NumberBounds(min: min, max: max, step: step)
+    }
+
+    private mutating func options(_ fields: YAMLMapping, name: String) -> [String]? {
+        guard let node = reader.required(fields, "options", in: "choice actuator '\(name)'"),
+              let options = reader.texts(node, for: "options")
+        else { return nil }
+        var seen: Set<String> = []
+        for option in options where !seen.insert(option.lowercased()).inserted {
+            reader.error("'\(option)' is in 'options' twice (options match in any case)", at: node)
+            return nil
+        }
+        return options
+    }
+
+    /// A command template may use `{{ value }}` only: what else would it mean?
+    private mutating func valueTemplate(_ node: Node) -> Template? {
+        guard let template = reader.template(node, for: "command_template") else { return nil }
+        for path in template.variables where path != ["value"] {
+            reader.error(
+                "unknown template variable '\(path.joined(separator: "."))' in 'command_template': it has only {{ value }}", at: node)
+            return nil
+        }
+        guard template.variables.count == 1 else {
+            reader.error("'command_template' needs {{ value }} once, where the value goes", at: node)
+            return nil
+        }
+        return template
     }
 
     /// `{ on: ..., off: ... }`, with `toggle` for actuators. Unset payloads

@@ -26,11 +26,10 @@ extension RuleParser {
         switch verb {
         case "set":
             let actuator = self.actuator(value, for: "set")
-            guard let toNode = reader.required(fields, "to", in: "a 'set' action") else { return nil }
-            guard let state = actuatorState(toNode, for: "to"), let actuator else { return nil }
-            return .set(actuator.name, to: state)
+            guard let toNode = reader.required(fields, "to", in: "a 'set' action"), let actuator else { return nil }
+            return setting(toNode, for: actuator).map { .set(actuator.name, to: $0) }
         case "toggle":
-            return actuator(value, for: "toggle").map { .toggle($0.name) }
+            return onOffActuator(value, for: "toggle").map { .toggle($0.name) }
         case "delay":
             return reader.duration(value, for: "delay").map { .delay($0) }
         default:

@@ -28,7 +28,8 @@ extension RuleParser {
             guard onlyKeys(["actuator", "is"], in: fields, subject: "actuator"),
                   let isNode = reader.required(fields, "is", in: "an actuator condition")
             else { return nil }
-            let actuator = self.actuator(actuatorNode, for: "actuator")
+            let actuator = onOffActuator(actuatorNode, for: "actuator")
+            if actuator == nil, isValueActuator(actuatorNode) { return nil }
             guard let state = actuatorState(isNode, for: "is"), let actuator else { return nil }
             return .actuator(actuator.name, is: state)
         }

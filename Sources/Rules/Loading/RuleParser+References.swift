@@ -50,6 +50,26 @@ extension RuleParser {
         return (name, actuator)
     }
 
+    /// An actuator that switches on and off, for `toggle` and for triggers
+    /// and conditions on its state: a number or choice actuator's value is
+    /// a sensor's (`sensor: lamp.brightness`).
+    mutating func onOffActuator(_ node: Node, for key: String) -> (name: QualifiedName, actuator: Actuator)? {
+        guard let found = actuator(node, for: key) else { return nil }
+        guard found.actuator.isOnOff else {
+            let hint = key == "toggle" ? "set it with 'set' and 'to'" : "test its value with 'sensor: \(found.name)'"
+            reader.error("'\(found.name)' is a \(found.actuator.control.typeName) actuator, not on and off: \(hint)", at: node)
+            return nil
+        }
+        return found
+    }
+
+    /// Whether `node` names a number or choice actuator: its `to`, `from` or
+    /// `is` is then not read as on or off, which would be a second error.
+    func isValueActuator(_ node: Node) -> Bool {
+        guard case .scalar(let scalar) = node, let name = QualifiedName(parsing: scalar.string) else { return false }
+        return devices[name.device]?.actuator(named: name.member).map { !$0.isOnOff } ?? false
+    }
+
     /// Members of `device` that had errors of their own: still names the
     /// user meant, for "did you mean".
     private func brokenNames(of device: Device) -> [String] {
@@ -98,6 +118,18 @@ extension RuleParser {
             return nil
         }
         return number
+    }
+
+    /// What `set` asks `actuator` for, read in what it takes.
+    mutating func setting(_ node: Node, for actuator: (name: QualifiedName, actuator: Actuator)) -> ActuatorSetting? {
+        if actuator.actuator.isOnOff { return actuatorState(node, for: "to").map { .state($0) } }
+        guard let text = reader.text(node, for: "to") else { return nil }
+        switch actuator.actuator.setting(named: text) {
+        case .success(let setting): return setting
+        case .failure(let problem):
+            reader.error("'\(actuator.name)' \(problem)", at: node)
+            return nil
+        }
     }
 
     mutating func actuatorState(_ node: Node, for key: String) -> ActuatorState? {

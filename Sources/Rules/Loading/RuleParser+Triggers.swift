@@ -95,7 +95,8 @@ extension RuleParser {
     }
 
     private mutating func actuatorTrigger(_ node: Node, _ fields: YAMLMapping) -> Trigger.Kind? {
-        let actuator = self.actuator(node, for: "actuator")
+        let actuator = onOffActuator(node, for: "actuator")
+        if actuator == nil, isValueActuator(node) { return nil }
         guard let change = stateChange(fields, read: { parser, node, key in parser.actuatorState(node, for: key) }),
               let actuator
         else { return nil }

@@ -1,7 +1,8 @@
 /// What a rule does (`then`, `otherwise`), in order.
 public enum Action: Sendable, Hashable, Codable {
-    /// Sends the actuator's on or off payload to its command topic.
-    case set(QualifiedName, to: ActuatorState)
+    /// Sends the actuator's on or off payload, or its value through its
+    /// command template, to its command topic.
+    case set(QualifiedName, to: ActuatorSetting)
     /// Sends the toggle payload, or the opposite of the known state.
     case toggle(QualifiedName)
     case publish(PublishAction)

@@ -31,9 +31,16 @@ public struct Device: Sendable, Hashable, Codable {
     public func actuator(named name: String) -> Actuator? { actuators.first { $0.name == name } }
 
     /// The topics the device publishes on that the daemon must hear: its
-    /// presence topic, its sensors and its actuators' state topics.
+    /// presence topic, its sensors and its actuators' state topics (a
+    /// number or choice actuator's state topic is its echo's, a sensor's).
     public var topics: [String] {
-        [presence?.topic].compactMap { $0 } + sensors.map(\.topic) + actuators.compactMap(\.stateTopic)
+        [presence?.topic].compactMap { $0 } + sensors.map(\.topic) + actuators.filter(\.isOnOff).compactMap(\.stateTopic)
+    }
+
+    /// Whether `sensor` is a number or choice actuator's report of its
+    /// value (``Actuator/echo``) rather than a sensor of its own.
+    public func isEcho(_ sensor: Sensor) -> Bool {
+        actuators.contains { $0.name == sensor.name }
     }
 }
 
@@ -79,10 +86,18 @@ public struct BinaryPayloads: Sendable, Hashable, Codable {
     }
 }
 
-/// Something a device can switch: an LED, a relay, a plug.
+/// Something a device can switch or set: an LED, a relay, a plug, a
+/// dimmer's brightness, a thermostat's mode.
 public struct Actuator: Sendable, Hashable, Codable {
     public var name: String
+    /// On and off (the default), a number, or one of a list.
+    public var control: ActuatorControl
     public var commandTopic: String
+    /// For a number or choice: the command payload, with `{{ value }}` for
+    /// the value (`{"brightness": {{ value }}}`); nil sends the value alone.
+    public var commandTemplate: Template?
+    /// For a number: its unit, as a sensor's.
+    public var unit: String?
     /// Where the device reports its state; nil means the engine assumes a
     /// command took effect (Home Assistant's optimistic mode).
     public var stateTopic: String?
@@ -95,12 +110,16 @@ public struct Actuator: Sendable, Hashable, Codable {
     public var retain: Bool
 
     public init(
-        name: String, commandTopic: String, stateTopic: String? = nil, statePath: JSONPath? = nil,
+        name: String, control: ActuatorControl = .onOff, commandTopic: String, commandTemplate: Template? = nil,
+        unit: String? = nil, stateTopic: String? = nil, statePath: JSONPath? = nil,
         payloads: BinaryPayloads = BinaryPayloads(on: "ON", off: "OFF"), togglePayload: String? = nil,
         qos: Int = 0, retain: Bool = false
     ) {
         self.name = name
+        self.control = control
         self.commandTopic = commandTopic
+        self.commandTemplate = commandTemplate
+        self.unit = unit
         self.stateTopic = stateTopic
         self.statePath = statePath
         self.payloads = payloads
