@@ -134,9 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "homerules")
         let devices = HomeDirectory.devices(named: devicesDirectory ?? settings.devices)
         let rules = HomeDirectory.rules(named: rulesDirectory ?? settings.rules)
+        let secrets = try loadSecrets(settings)
         try devices.check()
         try rules.check()
-        let secrets = try loadSecrets(settings)
         let daemon = try Daemon(
             configuration: try daemonConfiguration(settings, devices: devices, rules: rules, secrets: secrets), logger: logger)
         let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -169,6 +169,10 @@ struct ServeCommand: AsyncParsableCommand {
         let named = secretsFile ?? settings.secretsFile
         switch Secrets.load(file: named ?? "secrets.yaml", required: named != nil) {
         case .success(let secrets):
+            if let file = secrets.file, let mode = try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int,
+               mode & 0o004 != 0 {
+                printError("warning: \(file) can be read by every user of this machine; chmod 600 it")
+            }
             return secrets
         case .failure(let errors):
             printError(errors.description)

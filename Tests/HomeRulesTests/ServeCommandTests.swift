@@ -153,6 +153,24 @@ struct ServeCommandTests {
         #expect(bySettings.stderr == "error: --devices \(directory.file("devicez").path): no such directory\n")
     }
 
+    @Test func aSecretsFileThatWasNamedMustReadAndOneEveryoneCanReadIsWarnedOf() async throws {
+        let directory = try TemporaryDirectory()
+        let missing = try await HomeRulesBinary.run(["serve", "--listen", "127.0.0.1:0", "--secrets", "vault.yaml"], in: directory.path)
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "vault.yaml:1:1: error: cannot read the secrets file\n")
+        try "- ntfy_topic\n".write(to: directory.file("vault.yaml"), atomically: true, encoding: .utf8)
+        let broken = try await HomeRulesBinary.run(["serve", "--listen", "127.0.0.1:0", "--secrets", "vault.yaml"], in: directory.path)
+        #expect(broken.status == 1)
+        #expect(broken.stderr == "vault.yaml:1:1: error: expected a mapping for the secrets, found a list\n")
+        // The default file is read too; the warning comes before anything else can stop serve.
+        try "ntfy_topic: home-4f2a\n".write(to: directory.file("secrets.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory.file("secrets.yaml").path)
+        let open = try await HomeRulesBinary.run(["serve", "--listen", "127.0.0.1:0", "--rules", "rulez"], in: directory.path)
+        #expect(open.status == 1)
+        #expect(open.stderr == "warning: secrets.yaml can be read by every user of this machine; chmod 600 it\n"
+            + "error: --rules rulez: no such directory\n")
+    }
+
     @Test func aTakenPortSaysWhichAddressAndWhatToDo() async throws {
         // Another broker holds the port, as Mosquitto's service would hold 1883.
         let other = MQTTBroker(

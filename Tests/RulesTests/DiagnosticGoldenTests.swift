@@ -164,7 +164,7 @@ import Testing
             "rules/rules.yaml:13:7: error: 'to' belongs to 'set'",
             "rules/rules.yaml:14:25: error: invalid topic 'a/+' for 'topic': a topic name must not contain the wildcards '+' or '#'",
             "rules/rules.yaml:15:7: error: unknown key 'wait' in an action",
-            "rules/rules.yaml:15:7: error: an action needs one of 'set', 'toggle', 'publish' or 'delay'",
+            "rules/rules.yaml:15:7: error: an action needs one of 'set', 'toggle', 'publish', 'http' or 'delay'",
             "rules/rules.yaml:16:3: error: 'otherwise' runs when a trigger stops holding, but these triggers are events; use a threshold, a state ('to'/'from') or a presence trigger",
             "rules/rules.yaml:17:9: error: unknown mode 'paralel'; use single, restart or queued",
             "rules/rules.yaml:18:13: error: invalid duration 'soon' for 'cooldown': write a number with a unit (ms, s, m, h, d), like 30s, 5m or 1h30m, up to 10 years",
@@ -245,7 +245,7 @@ import Testing
             rulesDirectory: URL(fileURLWithPath: "rules", relativeTo: base))
         guard case .failure(let list) = result else { Issue.record("expected errors"); return }
         #expect(list.diagnostics.map(\.description) == [
-            "rules/r.yaml:3:10: error: an action needs one of 'set', 'toggle', 'publish' or 'delay'",
+            "rules/r.yaml:3:10: error: an action needs one of 'set', 'toggle', 'publish', 'http' or 'delay'",
             "rules/r.yaml:3:12: error: unknown key 'dealy' in an action; did you mean 'delay'?",
         ])
     }
