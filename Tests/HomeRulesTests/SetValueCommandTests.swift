@@ -1,27 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("homerules set with a number or a choice", .timeLimit(.minutes(5)))
 struct SetValueCommandTests {
-    /// A Zigbee2MQTT dimmable bulb: the light and its brightness share one
-    /// command topic and one JSON state topic, as Zigbee2MQTT has them.
-    static let devices = """
-        id: desk-lamp
-        convention: zigbee2mqtt
-        actuators:
-          light:
-            command_topic: zigbee2mqtt/desk-lamp/set
-            state_topic: zigbee2mqtt/desk-lamp
-            state_path: state
-            payloads: { on: '{"state":"ON"}', off: '{"state":"OFF"}' }
-          brightness:
-            type: number
-            min: 0
-            max: 254
-            command_topic: zigbee2mqtt/desk-lamp/set
-            command_template: '{"brightness": {{ value }}}'
-            state_topic: zigbee2mqtt/desk-lamp
-            state_path: brightness
+    static let devices = zigbeeDeskLamp + """
+
         ---
         id: thermostat
         actuators:

@@ -1,28 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Rules
 
 @Suite("Actuators with a number or a choice", .timeLimit(.minutes(5))) struct ValuedActuatorTests {
-    /// A Zigbee2MQTT dimmable bulb and a thermostat with a mode, as the docs show them.
-    static let lamp = """
-        id: desk-lamp
-        convention: zigbee2mqtt
-        actuators:
-          light:
-            command_topic: zigbee2mqtt/desk-lamp/set
-            state_topic: zigbee2mqtt/desk-lamp
-            state_path: state
-            payloads: { on: '{"state":"ON"}', off: '{"state":"OFF"}' }
-          brightness:
-            type: number
-            min: 0
-            max: 254
-            unit: "%"
-            command_topic: zigbee2mqtt/desk-lamp/set
-            command_template: '{"brightness": {{ value }}}'
-            state_topic: zigbee2mqtt/desk-lamp
-            state_path: brightness
-        """
+    static let lamp = zigbeeDeskLamp
     static let thermostat = """
         id: thermostat
         actuators:
