@@ -155,7 +155,9 @@ final class RulesRunner {
                 }
             case .publish(let publication):
                 // Sent already by `act(on:)`.
-                let what = publication.actuator.map { "set \($0) \(publication.text)" } ?? "publish"
+                // A value reads as itself ("set desk-lamp.brightness 40"); on and off as the payload sent, as before.
+                let sent = publication.setting.flatMap { $0.reportedValue == nil ? nil : $0.description } ?? publication.text
+                let what = publication.actuator.map { "set \($0) \(sent)" } ?? "publish"
                 await record(Event(
                     time: now, kind: .action, device: publication.actuator?.device, entity: publication.actuator?.member,
                     topic: publication.topic, payload: publication.text, rule: publication.rule, detail: what,

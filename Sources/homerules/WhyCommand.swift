@@ -62,7 +62,9 @@ struct WhyCommand: ParsableCommand {
         device: String, actuator: String, log: EventDatabase, home: Home, story: WhyStory
     ) throws -> Result<String, UnknownName> {
         let definition = home.device(id: device)?.actuator(named: actuator)
-        let state = try log.entityState(device: device, entity: actuator, role: .actuator)
+        // A number or choice actuator's value is its echo's, logged as a sensor's.
+        let role: EntityStateRecord.Role = definition?.isOnOff == false ? .sensor : .actuator
+        let state = try log.entityState(device: device, entity: actuator, role: role)
         let latest = try log.latestEvent(kind: .action, device: device, entity: actuator)
         guard definition != nil || state != nil || latest != nil else {
             return .failure(UnknownName(message: unknownActuatorMessage(device: device, actuator: actuator, home: home)))

@@ -118,6 +118,8 @@ enum ActionEffect: Equatable {
         let detail = action.detail ?? ""
         if let entity = action.entity, detail.hasPrefix("set \(entity) ") {
             self = .set(String(detail.dropFirst("set \(entity) ".count)))
+        } else if let actuator, !actuator.isOnOff, let device = action.device, detail.hasPrefix("set \(device).\(actuator.name) ") {
+            self = .set(String(detail.dropFirst("set \(device).\(actuator.name) ".count)))
         } else if detail.hasPrefix("toggle") || (actuator?.togglePayload != nil && action.payload == actuator?.togglePayload) {
             self = .toggle
         } else if let actuator, action.payload == actuator.payloads.on {

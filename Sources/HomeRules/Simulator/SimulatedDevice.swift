@@ -183,11 +183,13 @@ public actor SimulatedDevice {
 
     private func obey(_ message: MQTTMessage) async {
         let payload = Array(message.payload.readableBytesView)
-        for actuator in device.actuators where actuator.commandTopic == message.topic {
-            guard let command = Self.command(payload, for: actuator) else {
-                report(.ignoredCommand(actuator: actuator.name, payload: message.payloadString))
-                continue
-            }
+        let addressed = device.actuators.filter { $0.commandTopic == message.topic }
+        // Actuators that share a topic (Zigbee2MQTT's light and brightness) each take their own commands.
+        if !addressed.contains(where: { Self.command(payload, for: $0) != nil }), let first = addressed.first {
+            report(.ignoredCommand(actuator: first.name, payload: message.payloadString))
+        }
+        for actuator in addressed {
+            guard let command = Self.command(payload, for: actuator) else { continue }
             let setting: ActuatorSetting
             switch command {
             case .set(let target): setting = target

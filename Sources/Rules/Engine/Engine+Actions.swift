@@ -47,7 +47,7 @@ extension Engine {
     private mutating func command(_ name: QualifiedName, to setting: ActuatorSetting, rule: String, origin: InputID, _ effects: inout Effects) {
         guard let (device, actuator) = index.actuator(name, in: home) else { return }
         let definition = home.devices[device].actuators[actuator]
-        send(definition.commandPayload(for: setting), to: name, definition, rule: rule, origin: origin, &effects)
+        send(definition.commandPayload(for: setting), setting: setting, to: name, definition, rule: rule, origin: origin, &effects)
         if definition.stateTopic == nil, case .state(let state) = setting { effects.assumedStates.append((device, actuator, state, origin)) }
     }
 
@@ -60,14 +60,17 @@ extension Engine {
         guard let togglePayload = definition.togglePayload else {
             return command(name, to: .state(known == .on ? .off : .on), rule: rule, origin: origin, &effects)
         }
-        send(togglePayload, to: name, definition, rule: rule, origin: origin, &effects)
+        send(togglePayload, setting: nil, to: name, definition, rule: rule, origin: origin, &effects)
         if definition.stateTopic == nil, let known { effects.assumedStates.append((device, actuator, known.toggled, origin)) }
     }
 
-    private func send(_ payload: String, to name: QualifiedName, _ actuator: Actuator, rule: String, origin: InputID, _ effects: inout Effects) {
+    private func send(
+        _ payload: String, setting: ActuatorSetting?, to name: QualifiedName, _ actuator: Actuator, rule: String, origin: InputID,
+        _ effects: inout Effects
+    ) {
         effects.emit(.publish(Publication(
             topic: actuator.commandTopic, payload: Array(payload.utf8), qos: actuator.qos, retain: actuator.retain,
-            rule: rule, actuator: name)), origin: origin)
+            rule: rule, actuator: name, setting: setting)), origin: origin)
     }
 
     private func publish(_ publish: PublishAction, ruleIndex: Int, run: ActionRun, at now: EngineTime, _ effects: inout Effects) {

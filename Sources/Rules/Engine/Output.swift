@@ -132,14 +132,19 @@ public struct Publication: Sendable, Hashable, Codable {
     public var rule: String
     /// The actuator commanded, for `set` and `toggle`.
     public var actuator: QualifiedName?
+    /// What the command asks the actuator for; nil for a toggle payload.
+    public var setting: ActuatorSetting?
 
-    public init(topic: String, payload: [UInt8], qos: Int, retain: Bool, rule: String, actuator: QualifiedName?) {
+    public init(
+        topic: String, payload: [UInt8], qos: Int, retain: Bool, rule: String, actuator: QualifiedName?, setting: ActuatorSetting? = nil
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.retain = retain
         self.rule = rule
         self.actuator = actuator
+        self.setting = setting
     }
 
     /// The payload as UTF-8 text.
