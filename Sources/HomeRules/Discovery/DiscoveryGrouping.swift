@@ -48,12 +48,13 @@ struct DiscoveryGrouping {
     }
 
     private mutating func proposal(for group: [HomeAssistantConfig], first: HomeAssistantConfig) -> DeviceProposal? {
-        let name = first.deviceName ?? first.nodeID ?? first.entityName ?? first.objectID
+        let deviceName = group.lazy.compactMap(\.deviceName).first
+        let name = deviceName ?? first.nodeID ?? first.entityName ?? first.objectID
         var proposal = DeviceProposal(id: "", name: name)
         proposal.presence = presence(of: group, notes: &proposal.notes)
         var taken = Self.reservedMembers
         for config in group {
-            switch HomeAssistantMapping.members(of: config, named: memberName(of: config, deviceName: first.deviceName)) {
+            switch HomeAssistantMapping.members(of: config, named: memberName(of: config, deviceName: deviceName)) {
             case .success(let members):
                 add(members, to: &proposal, taken: &taken)
                 proposal.sources.append(config.discoveryTopic)

@@ -25,6 +25,12 @@ enum HomeAssistantMapping {
             .failure(NotConverted(topic: config.discoveryTopic, reason: reason))
         }
         guard supportedComponents.contains(config.component) else { return notConverted(config.component) }
+        // Home Assistant subscribes to a state topic, so it may be a filter; a device file names one topic.
+        for (key, topic) in config.options where key.hasSuffix("_topic") {
+            if let topic = topic.string, topic.contains(where: { $0 == "+" || $0 == "#" }) {
+                return notConverted("\(config.component) whose \(key) '\(topic)' has a wildcard")
+            }
+        }
         if config.component == "sensor" || config.component == "binary_sensor" {
             guard let sensor = sensor(of: config, named: name) else { return notConverted("\(config.component) without a state_topic") }
             return .success(DiscoveredMembers(sensors: [sensor]))
