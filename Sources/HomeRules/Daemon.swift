@@ -144,13 +144,16 @@ public final class Daemon: Service {
         ticker: Ticker, writer: EventWriter, gate: InputGate, isolation: isolated (any Actor)?
     ) async {
         var state = state
+        var discoveryNotice = DiscoveryNotice()
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let time = EngineTime.now()
                 let now = time.wall
                 switch input {
                 case .message(let message):
-                    await state.runner?.handle(message, at: time)
+                    if !discoveryNotice.consumes(message, home: state.runner?.home, log: { logger.notice("\($0)") }) {
+                        await state.runner?.handle(message, at: time)
+                    }
                     if gate.left() { bus.pauseInput(false) }
                 case .tick:
                     ticker.fired()
@@ -267,7 +270,7 @@ public final class Daemon: Service {
         switch outcome.result {
         case .success(let home):
             do {
-                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]))
+                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]).union(DiscoveryNotice.filters))
                 return .success(home)
             } catch {
                 return .failure(.subscription(error))
