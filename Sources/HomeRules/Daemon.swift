@@ -270,7 +270,8 @@ public final class Daemon: Service {
         switch outcome.result {
         case .success(let home):
             do {
-                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]).union(DiscoveryNotice.filters))
+                // An external broker's ACL may refuse homeassistant/, and one refused filter refuses them all: the notice is the embedded broker's only.
+                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]).union(embeddedBroker == nil ? [] : DiscoveryNotice.filters))
                 return .success(home)
             } catch {
                 return .failure(.subscription(error))
