@@ -25,7 +25,9 @@ struct DiscoveryNotice {
         guard Self.compiled.contains(where: { $0.matches(message.topic) }),
               let home, !home.topics.contains(where: { TopicFilter(compiling: $0).matches(message.topic) })
         else { return false }
+        // Only what `discover` converts: naming it for a thermostat would send the user on a fruitless errand.
         guard let parts = HomeAssistantConfig.parts(ofTopic: message.topic, prefix: "homeassistant"),
+              HomeAssistantMapping.supportedComponents.contains(parts.component),
               case .success(let document) = DiscoveryJSON.parse(
                   Array(message.payload.readableBytesView), maximumBytes: DiscoveryCollector.maximumPayloadBytes),
               let config = HomeAssistantConfig(
