@@ -58,6 +58,14 @@ public final class Daemon: Service {
         let writer = try EventWriter(database: database, logger: logger)
         let writerTask = Task { await writer.run() }
         let uncleanStop = noteUncleanStop(of: writer)
+        let http: HTTPActions
+        do {
+            http = try makeHTTPActions(writer: writer)
+        } catch {
+            writer.finish()
+            await writerTask.value
+            throw error
+        }
         // Unbounded for the daemon's own few inputs; the gate bounds the messages.
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let now = Date()
@@ -94,8 +102,9 @@ public final class Daemon: Service {
         }
         logger.info("loading devices from \(configuration.devicesDirectory.path) and rules from \(configuration.rulesDirectory.path)")
         let devices = configuration.devicesDirectory, rules = configuration.rulesDirectory, loadHome = configuration.loadHome
+        let secrets = configuration.secrets
         let loads = HomeLoads(
-            load: { loadHome(devices, rules) },
+            load: { loadHome(devices, rules).flatMap(secrets.check) },
             deliver: { continuation.yield(.loaded($0)) })
         loads.request(Self.startReason)
 
@@ -109,10 +118,12 @@ public final class Daemon: Service {
             inputs, continuation: continuation,
             state: LoopState(
                 snapshot: restoreSnapshot(from: database), loads: loads, lastPurge: now, startEvents: [uncleanStop].compactMap { $0 },
-                overrides: RuleControl.overrides(in: database)),
+                overrides: RuleControl.overrides(in: database), http: http),
             ticker: ticker, writer: writer, gate: gate, isolation: bus.eventLoop.map(EventLoopIsolation.init))
 
         for task in background { task.cancel() }
+        // Their answers are logged and published: before the bus and the log close.
+        await http.finish()
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "offline", qos: .atLeastOnce, retain: true))
         await bus.stop()
         writer.finish()
@@ -135,6 +146,17 @@ public final class Daemon: Service {
         var overrides: [String: Bool]
         /// The home as the files define it, before the overrides.
         var filesHome: Home?
+        let http: HTTPActions
+    }
+
+    /// The sender of the rules' `http` actions, which logs each answer.
+    private func makeHTTPActions(writer: EventWriter) throws -> HTTPActions {
+        let bus = self.bus
+        return HTTPActions(sender: try HTTPSender(), secrets: configuration.secrets, logger: logger) { outcome, action in
+            await RulesRunner.record(
+                Event(time: Date(), kind: outcome.succeeded ? .action : .error, rule: outcome.request.rule, detail: outcome.detail, cause: action),
+                writer: writer, bus: bus)
+        }
     }
 
     /// The daemon's loop: every input in order, until graceful shutdown;
@@ -173,7 +195,7 @@ public final class Daemon: Service {
                     if let runner = state.runner {
                         await adopt(outcome, into: runner, at: time)
                     } else {
-                        let runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, at: time)
+                        let runner = await begin(with: outcome, snapshot: state.snapshot, writer: writer, http: state.http, at: time)
                         for event in state.startEvents { await runner.record(event) }
                         state.runner = runner
                     }
@@ -210,12 +232,12 @@ public final class Daemon: Service {
     /// the files are broken or their topics cannot be subscribed to) and the
     /// state saved by the last run, and the daemon announces itself.
     private nonisolated(nonsending) func begin(
-        with outcome: HomeLoads.Outcome, snapshot: EngineSnapshot, writer: EventWriter, at now: EngineTime
+        with outcome: HomeLoads.Outcome, snapshot: EngineSnapshot, writer: EventWriter, http: HTTPActions, at now: EngineTime
     ) async -> RulesRunner {
         let accepted = await subscribe(to: outcome)
         let runner = RulesRunner(
             home: (try? accepted.get()) ?? .empty, snapshot: snapshot, now: now, timeZone: configuration.timeZone,
-            policy: configuration.restartPolicy, location: configuration.location, writer: writer, bus: bus, logger: logger)
+            policy: configuration.restartPolicy, location: configuration.location, writer: writer, bus: bus, http: http, logger: logger)
         await record(accepted, reason: outcome.reason, runner: runner)
         await runner.saveSnapshot(at: now)
         bus.send(MQTTMessage(topic: DaemonConfiguration.statusTopic, payload: "online", qos: .atLeastOnce, retain: true))

@@ -28,6 +28,8 @@ public struct DaemonConfiguration: Sendable {
     public var timeZone: TimeZone
     /// Where the home is, for `sun` triggers (nil: they never fire).
     public var location: GeoLocation?
+    /// What `{{ secrets.<name> }}` stands for in `http` actions.
+    public var secrets: Secrets
     /// After a restart: the grace period of restored presence, and how late
     /// a `delay` may end and still run the rest of its actions.
     public var restartPolicy: RestartPolicy
@@ -47,9 +49,11 @@ public struct DaemonConfiguration: Sendable {
         snapshotInterval: Duration = .seconds(5),
         timeZone: TimeZone = .current,
         restartPolicy: RestartPolicy = RestartPolicy(),
-        location: GeoLocation? = nil
+        location: GeoLocation? = nil,
+        secrets: Secrets = Secrets()
     ) {
         self.location = location
+        self.secrets = secrets
         self.broker = broker
         self.devicesDirectory = devicesDirectory
         self.rulesDirectory = rulesDirectory

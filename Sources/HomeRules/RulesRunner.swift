@@ -15,6 +15,7 @@ final class RulesRunner {
     private var directory: TopicDirectory
     private let writer: EventWriter
     private let bus: any MessageBus
+    private let http: HTTPActions
     private let logger: Logger
     /// Whether the engine changed since its state was last saved.
     private var unsaved = false
@@ -23,7 +24,7 @@ final class RulesRunner {
 
     init(
         home: Home, snapshot: EngineSnapshot, now: EngineTime, timeZone: TimeZone, policy: RestartPolicy, location: GeoLocation?,
-        writer: EventWriter, bus: any MessageBus, logger: Logger
+        writer: EventWriter, bus: any MessageBus, http: HTTPActions, logger: Logger
     ) {
         self.home = home
         self.engine = Engine(home: home, restoring: snapshot, now: now, timeZone: timeZone, policy: policy, location: location)
@@ -32,6 +33,7 @@ final class RulesRunner {
         self.directory = TopicDirectory(home: home)
         self.writer = writer
         self.bus = bus
+        self.http = http
         self.logger = logger
     }
 
@@ -108,6 +110,13 @@ final class RulesRunner {
     /// Logs an event and publishes it on `homerules/events/<kind>`.
     @discardableResult
     nonisolated(nonsending) func record(_ event: Event) async -> Int64 {
+        await Self.record(event, writer: writer, bus: bus)
+    }
+
+    /// Logs an event and publishes it, for those beside the loop too (the
+    /// answers to `http` actions).
+    @discardableResult
+    static func record(_ event: Event, writer: EventWriter, bus: any MessageBus) async -> Int64 {
         let id = await writer.record(event)
         var published = event.truncatingPayload(to: writer.maximumPayloadLength)
         published.id = id
@@ -151,6 +160,16 @@ final class RulesRunner {
                     time: now, kind: .action, device: publication.actuator?.device, entity: publication.actuator?.member,
                     topic: publication.topic, payload: publication.text, rule: publication.rule, detail: what,
                     cause: firings[publication.rule] ?? cause))
+            case .http(let request):
+                let id = await record(Event(
+                    time: now, kind: .action, payload: request.body?.description, rule: request.rule, detail: "http \(request.summary)",
+                    cause: firings[request.rule] ?? cause))
+                if !http.send(request, action: id) {
+                    await record(Event(
+                        time: now, kind: .error, rule: request.rule,
+                        detail: "http \(request.summary) not sent: \(HTTPActions.maximumInFlight) requests are already on their way",
+                        cause: id))
+                }
             case .messageIgnored:
                 break // Recorded on the message's own event.
             case .problem(let problem):

@@ -32,6 +32,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var devices: String?
     public var rules: String?
     public var database: String?
+    /// `secrets_file`: the values of `{{ secrets.<name> }}`.
+    public var secretsFile: String?
     public var retainDays: Int?
     /// Where the home is, for `sun` triggers: `latitude` and `longitude`, both or neither.
     public var location: GeoLocation?
@@ -72,7 +74,7 @@ public struct ServeSettings: Sendable, Equatable {
         "devices", "rules", "database", "retain_days", "log_level", "broker", "username", "password", "listeners",
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_inflight_bytes",
         "max_queued_bytes", "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
-        "per_listener_settings", "allow_anonymous", "password_file", "acl_file", "latitude", "longitude",
+        "per_listener_settings", "allow_anonymous", "password_file", "acl_file", "latitude", "longitude", "secrets_file",
         "bridge_cafile", "bridge_certfile", "bridge_keyfile",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -140,6 +142,7 @@ public struct ServeSettings: Sendable, Equatable {
         case "devices": devices = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "rules": rules = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "database": database = reader.text(node, for: key).map { Self.resolve($0, against: base) }
+        case "secrets_file": secretsFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }
         case "retain_days": retainDays = reader.integer(node, for: key, in: 1...36_500)
         case "log_level":
             guard let level = reader.text(node, for: key) else { return }

@@ -30,7 +30,7 @@ struct ActuatorCommand {
 
     /// What is sent, once the actuator is known.
     enum Request {
-        case set(ActuatorState)
+        case set(ActuatorSetting)
         case toggle
     }
 
@@ -68,7 +68,7 @@ struct ActuatorCommand {
     func send(using client: MQTTClient, configuration: MQTTClientConfiguration) async throws -> String {
         let actuator = target.actuator
         var feed: MessageFeed?
-        var previous: ActuatorState?
+        var previous: ActuatorSetting?
         // A device whose state topic is its command topic cannot confirm: our own command would read as the echo.
         if let stateTopic = actuator.stateTopic, stateTopic != actuator.commandTopic {
             do {
@@ -80,8 +80,8 @@ struct ActuatorCommand {
         var items = feed?.items.makeAsyncIterator()
         while let item = await items?.next() {
             if case .endOfRetained = item { break }
-            if case .message(let message) = item, let state = actuator.state(reportedBy: Array(message.payload.readableBytesView)) {
-                previous = state
+            if case .message(let message) = item, let setting = actuator.setting(reportedBy: Array(message.payload.readableBytesView)) {
+                previous = setting
             }
         }
 
@@ -101,15 +101,15 @@ struct ActuatorCommand {
 
         let deadline = feed.deadline(after: timeout.duration)
         defer { deadline.cancel() }
-        var reported: ActuatorState?
+        var reported: ActuatorSetting?
         waiting: while let item = await items?.next() {
             switch item {
             case .message(let message):
-                guard let state = actuator.state(reportedBy: Array(message.payload.readableBytesView)) else { continue }
-                if expected == nil || state == expected {
-                    return "\(target.name) is \(state) (confirmed in \((clock.now - start).milliseconds) ms)"
+                guard let setting = actuator.setting(reportedBy: Array(message.payload.readableBytesView)) else { continue }
+                if expected == nil || setting == expected {
+                    return "\(target.name) is \(setting) (confirmed in \((clock.now - start).milliseconds) ms)"
                 }
-                reported = state
+                reported = setting
             case .deadline:
                 break waiting
             case .endOfRetained:
@@ -123,28 +123,35 @@ struct ActuatorCommand {
     }
 
     /// The request for what was typed, or a usage error (before anything
-    /// connects) when the state is neither on, off nor a payload of the actuator.
+    /// connects) when the actuator takes no such thing.
     private static func request(_ asked: Asked, for target: ActuatorTarget) throws -> Request {
         switch asked {
         case .toggle:
+            guard target.actuator.isOnOff else {
+                printError("error: cannot toggle \(target.name): it takes \(target.actuator.control.spoken), not on and off")
+                printError("hint: use `homerules set \(target.name) VALUE`")
+                throw CLIExitCode.usage
+            }
             return .toggle
         case .set(let text):
-            if let state = target.actuator.state(named: text) { return .set(state) }
-            let payloads = [target.actuator.payloads.on, target.actuator.payloads.off].filter { !["on", "off"].contains($0) }
-            let also = payloads.isEmpty ? "" : " (or its payloads \(payloads.map { "'\($0)'" }.joined(separator: ", ")))"
-            printError("error: '\(text)' is not a state of \(target.name): use on or off\(also)")
-            throw CLIExitCode.usage
+            switch target.actuator.setting(named: text) {
+            case .success(let setting): return .set(setting)
+            case .failure(let problem):
+                printError("error: \(target.name) \(problem)")
+                throw CLIExitCode.usage
+            }
         }
     }
 
-    /// The payload to send and the state to expect back (nil: either).
-    private func plan(previous: ActuatorState?) throws -> (payload: String, expected: ActuatorState?) {
+    /// The payload to send and the setting to expect back (nil: either).
+    private func plan(previous: ActuatorSetting?) throws -> (payload: String, expected: ActuatorSetting?) {
         switch request {
-        case .set(let state):
-            return (target.payload(for: state), state)
+        case .set(let setting):
+            return (target.actuator.commandPayload(for: setting), setting)
         case .toggle:
-            if let toggle = target.actuator.togglePayload { return (toggle, previous?.toggled) }
-            if let previous { return (target.payload(for: previous.toggled), previous.toggled) }
+            let previous: ActuatorState? = if case .state(let state)? = previous { state } else { nil }
+            if let toggle = target.actuator.togglePayload { return (toggle, previous.map { .state($0.toggled) }) }
+            if let previous { return (target.actuator.commandPayload(for: .state(previous.toggled)), .state(previous.toggled)) }
             let reason = target.actuator.stateTopic.map { "its state is unknown (nothing retained on \($0))" }
                 ?? "it has no state topic to read its state from"
             printError("error: cannot toggle \(target.name): \(reason), and it has no toggle payload")

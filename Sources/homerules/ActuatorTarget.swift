@@ -45,9 +45,4 @@ struct ActuatorTarget: Sendable {
         var message: String
         var description: String { message }
     }
-
-    /// The command payload that sets `state`.
-    func payload(for state: ActuatorState) -> String {
-        state == .on ? actuator.payloads.on : actuator.payloads.off
-    }
 }

@@ -17,8 +17,10 @@ struct DeviceReport: Equatable {
 
     struct ActuatorReport: Equatable {
         var name: String
-        /// `on` or `off`; nil when never reported.
+        /// `on` or `off`, or a number or choice actuator's value; nil when never reported.
         var state: String?
+        /// A number actuator's unit.
+        var unit: String?
         var updatedAt: Date?
         /// Restored after the daemon's restart, not reported since.
         var restored = false
@@ -53,7 +55,10 @@ struct DeviceReport: Equatable {
     private static func report(snapshot: DeviceSnapshot?, definition: Device?, id: String) -> DeviceReport {
         let recordedSensors = Dictionary((snapshot?.sensors ?? []).map { ($0.entity, $0) }) { first, _ in first }
         let recordedActuators = Dictionary((snapshot?.actuators ?? []).map { ($0.entity, $0) }) { first, _ in first }
+        // A number or choice actuator's echo is logged as a sensor and shown as the actuator's value.
+        let echoes = Set(definition?.actuators.filter { !$0.isOnOff }.map(\.name) ?? [])
         let sensorNames = merged(defined: definition?.sensors.map(\.name) ?? [], recorded: recordedSensors.keys)
+            .filter { !echoes.contains($0) }
         let actuatorNames = merged(defined: definition?.actuators.map(\.name) ?? [], recorded: recordedActuators.keys)
         return DeviceReport(
             id: id,
@@ -68,8 +73,9 @@ struct DeviceReport: Equatable {
                     name: name, value: record?.value, unit: definition?.sensor(named: name)?.unit, updatedAt: record?.updatedAt)
             },
             actuators: actuatorNames.map { name in
-                let record = recordedActuators[name]
-                return ActuatorReport(name: name, state: record?.value, updatedAt: record?.updatedAt)
+                let record = echoes.contains(name) ? recordedSensors[name] : recordedActuators[name]
+                return ActuatorReport(
+                    name: name, state: record?.value, unit: definition?.actuator(named: name)?.unit, updatedAt: record?.updatedAt)
             })
     }
 

@@ -54,7 +54,10 @@ struct DevicesCommand: ParsableCommand {
                 let value = sensor.value.map { value in sensor.unit.map { "\(value) \($0)" } ?? value }
                 return "\(sensor.name) \(value ?? "–")\(restored(sensor.restored, sensor.updatedAt, time: time))"
             }
-            let actuators = report.actuators.map { "\($0.name) \($0.state ?? "–")\(restored($0.restored, $0.updatedAt, time: time))" }
+            let actuators = report.actuators.map { actuator in
+                let state = actuator.state.map { state in actuator.unit.map { "\(state) \($0)" } ?? state }
+                return "\(actuator.name) \(state ?? "–")\(restored(actuator.restored, actuator.updatedAt, time: time))"
+            }
             table.rows.append(
                 [report.id] + (showsNames ? [report.name ?? "–"] : []) + [
                     presence(of: report, time: time),

@@ -33,6 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log (default: homerules.sqlite).", valueName: "file"))
     var databasePath: String?
 
+    @Option(name: .customLong("secrets"), help: ArgumentHelp(
+        "A YAML file of names and values for {{ secrets.<name> }} in http actions (default: secrets.yaml, if it exists; "
+            + "a name it lacks is read from the environment).",
+        valueName: "file"))
+    var secretsFile: String?
+
     @Option(name: .customLong("retain-days"), help: "Days of events to keep; older ones are purged hourly (default: 30).")
     var retainDays: Int?
 
@@ -130,7 +136,9 @@ struct ServeCommand: AsyncParsableCommand {
         let rules = HomeDirectory.rules(named: rulesDirectory ?? settings.rules)
         try devices.check()
         try rules.check()
-        let daemon = try Daemon(configuration: try daemonConfiguration(settings, devices: devices, rules: rules), logger: logger)
+        let secrets = try loadSecrets(settings)
+        let daemon = try Daemon(
+            configuration: try daemonConfiguration(settings, devices: devices, rules: rules, secrets: secrets), logger: logger)
         let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
@@ -155,8 +163,21 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// The secrets file named by `--secrets` or the settings must exist;
+    /// the default `secrets.yaml` may not.
+    private func loadSecrets(_ settings: ServeSettings) throws -> Secrets {
+        let named = secretsFile ?? settings.secretsFile
+        switch Secrets.load(file: named ?? "secrets.yaml", required: named != nil) {
+        case .success(let secrets):
+            return secrets
+        case .failure(let errors):
+            printError(errors.description)
+            throw ExitCode(1)
+        }
+    }
+
     private func daemonConfiguration(
-        _ settings: ServeSettings, devices: HomeDirectory, rules: HomeDirectory
+        _ settings: ServeSettings, devices: HomeDirectory, rules: HomeDirectory, secrets: Secrets
     ) throws -> DaemonConfiguration {
         DaemonConfiguration(
             broker: try brokerChoice(settings),
@@ -170,7 +191,8 @@ struct ServeCommand: AsyncParsableCommand {
                     ?? settings.presenceGracePeriod,
                 overdueDelayLimit: overdueDelayLimit.flatMap { try? ServeSettings.restartDuration($0, for: "overdue_delay_limit").get() }
                     ?? settings.overdueDelayLimit ?? RestartPolicy.defaultOverdueDelayLimit),
-            location: settings.location)
+            location: settings.location,
+            secrets: secrets)
     }
 
     private func brokerChoice(_ settings: ServeSettings) throws -> DaemonConfiguration.Broker {

@@ -14,8 +14,8 @@ enum SimulatorOutput {
             printError("\(time) \(device.id) lost its connection: \(reason); reconnecting")
         case .published(let topic, let payload):
             if verbose { printLine("\(time) \(device.id) \(topic) \(payload)") }
-        case .obeyed(let actuator, let command, let state):
-            printLine("\(time) \(device.id).\(actuator) is \(state) (command '\(command)')")
+        case .obeyed(let actuator, let command, let setting):
+            printLine("\(time) \(device.id).\(actuator) is \(setting) (command '\(command)')")
         case .ignoredCommand(let actuator, let payload):
             printLine("\(time) \(device.id).\(actuator) ignored '\(payload.prefix(80))': not one of its payloads")
         case .offline:

@@ -59,10 +59,10 @@ struct CLIMQTTSimulatedDeviceTests {
             actuators:
               relay: { command_topic: p/set, state_topic: p/state, state_path: state, payloads: { on: "ON", off: "OFF", toggle: "TOGGLE" } }
             """).actuators.first)
-        #expect(SimulatedDevice.command(Array("ON".utf8), for: plug) == .set(.on))
-        #expect(SimulatedDevice.command(Array(" off\n".utf8), for: plug) == .set(.off))
+        #expect(SimulatedDevice.command(Array("ON".utf8), for: plug) == .set(.state(.on)))
+        #expect(SimulatedDevice.command(Array(" off\n".utf8), for: plug) == .set(.state(.off)))
         #expect(SimulatedDevice.command(Array("toggle".utf8), for: plug) == .toggle)
-        #expect(SimulatedDevice.command(Array(#"{"state":"ON"}"#.utf8), for: plug) == .set(.on))
+        #expect(SimulatedDevice.command(Array(#"{"state":"ON"}"#.utf8), for: plug) == .set(.state(.on)))
         #expect(SimulatedDevice.command(Array("dim 50".utf8), for: plug) == nil)
     }
 

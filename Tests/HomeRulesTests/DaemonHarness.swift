@@ -30,7 +30,7 @@ final class DaemonHarness: @unchecked Sendable {
     static func start(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
         externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy(),
-        logger: Logger = quietLogger
+        secrets: Secrets = Secrets(), logger: Logger = quietLogger
     ) async throws -> DaemonHarness {
         let directory = try directory ?? TemporaryDirectory()
         try write(devices, into: directory.file("devices"))
@@ -40,6 +40,7 @@ final class DaemonHarness: @unchecked Sendable {
             databasePath: directory.file("homerules.sqlite").path,
             reloadCheckInterval: .milliseconds(200), snapshotInterval: .milliseconds(200))
         configuration.restartPolicy = policy
+        configuration.secrets = secrets
         if let loader { configuration.loadHome = loader.load }
         if let externalPort {
             var client = MQTTClientConfiguration(host: "127.0.0.1", port: externalPort)
@@ -94,11 +95,11 @@ final class DaemonHarness: @unchecked Sendable {
     static func with<Result>(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
         externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy(),
-        _ body: (DaemonHarness) async throws -> Result
+        secrets: Secrets = Secrets(), _ body: (DaemonHarness) async throws -> Result
     ) async throws -> Result {
         let harness = try await start(
             devices: devices, rules: rules, in: directory, externalPort: externalPort, loader: loader,
-            waitUntilServing: waitUntilServing, policy: policy)
+            waitUntilServing: waitUntilServing, policy: policy, secrets: secrets)
         let result: Result
         do {
             result = try await body(harness)
@@ -250,6 +251,9 @@ final class TestDevice: @unchecked Sendable {
         }
         throw HarnessError.timedOut(received.all.map { "\($0.topic) \($0.payloadString)" })
     }
+
+    /// Every payload received, on any topic.
+    func allPayloads() -> [String] { received.all.map(\.payloadString) }
 
     func messages(on topic: String) -> [String] {
         received.all.filter { $0.topic == topic }.map(\.payloadString)

@@ -92,4 +92,9 @@ extension JSONPayload.Leaf {
         }
     }
 
+    /// The leaf as a plain (not JSON) payload: text unquoted.
+    var text: String {
+        if case .string(let text) = self { return text }
+        return rendered
+    }
 }

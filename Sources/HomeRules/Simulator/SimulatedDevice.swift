@@ -32,8 +32,8 @@ public actor SimulatedDevice {
         case connectionLost(String)
         /// Published readings on a topic.
         case published(topic: String, payload: String)
-        /// Obeyed a command: the actuator is now in `state`.
-        case obeyed(actuator: String, command: String, state: ActuatorState)
+        /// Obeyed a command: the actuator is now at `setting`.
+        case obeyed(actuator: String, command: String, setting: ActuatorSetting)
         /// A message on a command topic that the actuator does not understand.
         case ignoredCommand(actuator: String, payload: String)
         /// Announced itself offline and disconnected.
@@ -44,8 +44,9 @@ public actor SimulatedDevice {
     /// The MQTT client the device speaks through.
     public nonisolated let client: MQTTClient
     private var walks: [SensorWalk]
-    /// The actuators' states, by name; every actuator starts off.
-    public private(set) var actuatorStates: [String: ActuatorState]
+    /// The actuators' settings, by name: on/off actuators start off, a
+    /// number at its minimum, a choice at its first option.
+    public private(set) var actuatorSettings: [String: ActuatorSetting]
     private let onActivity: @Sendable (Activity) -> Void
     private var generator = SystemRandomNumberGenerator()
     private var tasks: [Task<Void, Never>] = []
@@ -74,8 +75,11 @@ public actor SimulatedDevice {
         } else {
             client = try MQTTClient(configuration: configuration, logger: logger)
         }
-        walks = device.sensors.map { SensorWalk(sensor: $0, behaviour: behaviours[$0.name] ?? .defaults(for: $0)) }
-        actuatorStates = Dictionary(device.actuators.map { ($0.name, .off) }) { first, _ in first }
+        // A number or choice actuator's echo moves when it is commanded, not by itself.
+        walks = device.sensors.filter { !device.isEcho($0) }.map {
+            SensorWalk(sensor: $0, behaviour: behaviours[$0.name] ?? .defaults(for: $0))
+        }
+        actuatorSettings = Dictionary(device.actuators.map { ($0.name, Self.initialSetting(of: $0)) }) { first, _ in first }
         self.onActivity = onActivity
     }
 
@@ -184,13 +188,13 @@ public actor SimulatedDevice {
                 report(.ignoredCommand(actuator: actuator.name, payload: message.payloadString))
                 continue
             }
-            let state: ActuatorState
+            let setting: ActuatorSetting
             switch command {
-            case .set(let target): state = target
-            case .toggle: state = (actuatorStates[actuator.name] ?? .off).toggled
+            case .set(let target): setting = target
+            case .toggle: setting = .state((actuatorStates[actuator.name] ?? .off).toggled)
             }
-            actuatorStates[actuator.name] = state
-            report(.obeyed(actuator: actuator.name, command: message.payloadString, state: state))
+            actuatorSettings[actuator.name] = setting
+            report(.obeyed(actuator: actuator.name, command: message.payloadString, setting: setting))
             if let stateTopic = actuator.stateTopic {
                 try? await publish(topic: stateTopic)
             }
@@ -199,18 +203,32 @@ public actor SimulatedDevice {
 
     /// What a command on an actuator's command topic asks for.
     enum Command: Sendable, Hashable {
-        case set(ActuatorState)
+        case set(ActuatorSetting)
         case toggle
+    }
+
+    /// The on/off actuators' states, by name.
+    public var actuatorStates: [String: ActuatorState] {
+        actuatorSettings.compactMapValues { if case .state(let state) = $0 { state } else { nil } }
+    }
+
+    private static func initialSetting(of actuator: Actuator) -> ActuatorSetting {
+        switch actuator.control {
+        case .onOff: .state(.off)
+        case .number(let bounds): .number(bounds.min)
+        case .choice(let options): .option(options[0])
+        }
     }
 
     /// What `payload` asks of `actuator`, or nil when it means nothing to it.
     static func command(_ payload: [UInt8], for actuator: Actuator) -> Command? {
         let text = String(decoding: payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard actuator.isOnOff else { return actuator.setting(commandedBy: text).map(Command.set) }
         if let toggle = actuator.togglePayload, text.lowercased() == toggle.lowercased() { return .toggle }
         // Commands are plain payloads, or JSON such as Zigbee2MQTT's {"state":"ON"} at the state path.
         var plain = actuator
         plain.statePath = nil
-        return (plain.state(reportedBy: payload) ?? actuator.state(reportedBy: payload)).map(Command.set)
+        return (plain.state(reportedBy: payload) ?? actuator.state(reportedBy: payload)).map { .set(.state($0)) }
     }
 
     // MARK: Payloads
@@ -239,13 +257,12 @@ public actor SimulatedDevice {
             }
         }
         for actuator in device.actuators where actuator.stateTopic == topic {
-            let state = actuatorStates[actuator.name] ?? .off
-            let text = state == .on ? actuator.payloads.on : actuator.payloads.off
+            let leaf = Self.stateLeaf(actuatorSettings[actuator.name] ?? Self.initialSetting(of: actuator), of: actuator)
             if let path = actuator.statePath {
-                document.set(.string(text), at: path)
+                document.set(leaf, at: path)
                 isJSON = true
             } else {
-                plain = plain ?? text
+                plain = plain ?? leaf.text
             }
         }
         return isJSON ? document.text : plain
@@ -267,6 +284,17 @@ public actor SimulatedDevice {
     private static func jsonLeaf(_ value: SensorValue, of sensor: Sensor) -> JSONPayload.Leaf {
         if case .boolean = value, sensor.booleanPayloads != nil { return .string(text(value, of: sensor)) }
         return JSONPayload.Leaf(value)
+    }
+
+    /// How the device reports `setting` on its state topic: an on or off
+    /// payload (read at the state path when it is JSON, as the engine reads
+    /// it), or the value itself.
+    private static func stateLeaf(_ setting: ActuatorSetting, of actuator: Actuator) -> JSONPayload.Leaf {
+        switch setting {
+        case .state(let state): return .string(actuator.reportedText(for: state))
+        case .number(let number): return .number(number)
+        case .option(let option): return .string(option)
+        }
     }
 
     private static func unique(_ topics: [String]) -> [String] {

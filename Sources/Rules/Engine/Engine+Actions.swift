@@ -38,6 +38,8 @@ extension Engine {
                 toggle(name, rule: rule.id, origin: run.origin, &effects)
             case .publish(let publish):
                 self.publish(publish, ruleIndex: ruleIndex, run: run, at: now, &effects)
+            case .http(let request):
+                effects.emit(.http(httpRequest(request, rule: rule, run: run, at: now)), origin: run.origin)
             }
         }
     }
@@ -81,6 +83,16 @@ extension Engine {
         effects.emit(.publish(Publication(
             topic: topic, payload: Array(payload.utf8), qos: publish.qos, retain: publish.retain, rule: rule.id, actuator: nil)),
             origin: run.origin)
+    }
+
+    private func httpRequest(_ request: HTTPAction, rule: Rule, run: ActionRun, at now: EngineTime) -> HTTPRequest {
+        func rendered(_ template: Template) -> SecretText {
+            renderKeepingSecrets(template, rule: rule, context: run.context, at: now.wall)
+        }
+        return HTTPRequest(
+            rule: rule.id, method: request.method, url: rendered(request.url),
+            headers: request.headers.map { HTTPRequest.Header(name: $0.name, value: rendered($0.value)) },
+            body: request.body.map(rendered), timeout: request.timeout, retries: request.retries)
     }
 
     /// A run paused by `delay` resumes; one whose delay ended while the

@@ -7,6 +7,22 @@ extension Engine {
         template.render { path in value(of: path, rule: rule, context: context, at: now) }
     }
 
+    /// Renders `template` with its secrets left as names, for the daemon to
+    /// fill in as it sends: a secret's value never enters the engine's
+    /// outputs, and a value that merely looks like `{{ secrets.x }}` (a
+    /// payload, say) stays text.
+    func renderKeepingSecrets(_ template: Template, rule: Rule, context: TriggerContext, at now: Date) -> SecretText {
+        var parts: [SecretText.Part] = []
+        for part in template.parts {
+            switch part {
+            case .text(let text): parts.append(.text(text))
+            case .variable(let path) where path.count == 2 && path[0] == SecretText.root: parts.append(.secret(path[1]))
+            case .variable(let path): parts.append(.text(value(of: path, rule: rule, context: context, at: now) ?? ""))
+            }
+        }
+        return SecretText(parts: parts)
+    }
+
     private func value(of path: [String], rule: Rule, context: TriggerContext, at now: Date) -> String? {
         switch (path[0], path.count) {
         case ("trigger", 2):

@@ -25,6 +25,8 @@ public enum OutputEvent: Sendable, Hashable, Codable {
     case ruleTrace(RuleTrace)
     /// A message the daemon must publish.
     case publish(Publication)
+    /// A request the daemon must send.
+    case http(HTTPRequest)
     /// A message that changed nothing, and why.
     case messageIgnored(IgnoredMessage)
     /// Something went wrong in a rule, such as the loop guard suspending it.

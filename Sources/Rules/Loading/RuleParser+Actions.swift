@@ -3,15 +3,16 @@ import Yams
 
 /// Reading `then` and `otherwise`.
 extension RuleParser {
-    private static let actionKeys = ["set", "to", "toggle", "publish", "delay"]
+    private static let actionKeys = ["set", "to", "toggle", "publish", "http", "delay"]
     private static let publishKeys = ["topic", "payload", "qos", "retain"]
+    private static let httpKeys = ["url", "method", "headers", "body", "timeout", "retries"]
 
     /// An action, or nil after recording why it is invalid.
     mutating func action(_ node: Node) -> Action? {
         guard let fields = reader.mapping(node, as: "an action", allowed: Self.actionKeys) else { return nil }
-        let verbs = ["set", "toggle", "publish", "delay"].filter(fields.has)
+        let verbs = ["set", "toggle", "publish", "http", "delay"].filter(fields.has)
         guard let verb = verbs.first else {
-            reader.error("an action needs one of 'set', 'toggle', 'publish' or 'delay'", at: node)
+            reader.error("an action needs one of 'set', 'toggle', 'publish', 'http' or 'delay'", at: node)
             return nil
         }
         if verbs.count > 1 {
@@ -32,6 +33,8 @@ extension RuleParser {
             return onOffActuator(value, for: "toggle").map { .toggle($0.name) }
         case "delay":
             return reader.duration(value, for: "delay").map { .delay($0) }
+        case "http":
+            return http(value)
         default:
             return publish(value)
         }
@@ -57,8 +60,61 @@ extension RuleParser {
         return .publish(PublishAction(topic: topic, payload: payload, qos: qos, retain: retain))
     }
 
-    private mutating func checkVariables(of template: Template, at node: Node, key: String) -> Bool {
-        let scope = TemplateScope(devices: devices, triggerDevices: triggerDevices, triggersHadErrors: triggersHadErrors)
+    private mutating func http(_ node: Node) -> Action? {
+        guard let fields = reader.mapping(node, as: "'http'", allowed: Self.httpKeys),
+              let urlNode = reader.required(fields, "url", in: "'http'")
+        else { return nil }
+        var valid = true
+        let url = reader.template(urlNode, for: "url")
+        if let url, !["http://", "https://"].contains(where: { url.description.lowercased().hasPrefix($0) }) {
+            reader.error("'url' must start with http:// or https://, found '\(url.description.prefix(40))'", at: urlNode)
+            valid = false
+        }
+        var method = fields.has("body") ? "POST" : "GET"
+        if let methodNode = fields["method"], let text = reader.text(methodNode, for: "method") {
+            method = text.uppercased()
+            if !HTTPAction.methods.contains(method) {
+                reader.error("unknown method '\(text)'\(Suggestion.didYouMeanOrList(method, among: HTTPAction.methods))", at: methodNode)
+                valid = false
+            }
+        }
+        var headers: [HTTPHeaderTemplate] = []
+        if let headersNode = fields["headers"], let headerFields = reader.mapping(headersNode, as: "'headers'", allowed: nil) {
+            for entry in headerFields.entries {
+                guard Self.isHeaderName(entry.key) else {
+                    reader.error("'\(entry.key)' is not a header name: use letters, digits, '-' and '_'", at: entry.keyNode)
+                    valid = false
+                    continue
+                }
+                guard let value = reader.template(entry.value, for: entry.key),
+                      checkVariables(of: value, at: entry.value, key: entry.key, secrets: true)
+                else { valid = false; continue }
+                headers.append(HTTPHeaderTemplate(name: entry.key, value: value))
+            }
+        }
+        let body = fields["body"].flatMap { reader.template($0, for: "body") }
+        let timeout = fields["timeout"].flatMap { reader.duration($0, for: "timeout") } ?? HTTPAction.defaultTimeout
+        if let timeoutNode = fields["timeout"], timeout <= .zero || timeout > HTTPAction.maximumTimeout {
+            reader.error("'timeout' must be above 0 and at most \(HTTPAction.maximumTimeout.spoken)", at: timeoutNode)
+            valid = false
+        }
+        let retries = fields["retries"].flatMap { reader.integer($0, for: "retries", in: 0...HTTPAction.maximumRetries) } ?? 2
+        let urlChecked = url.map { checkVariables(of: $0, at: urlNode, key: "url", secrets: true) } ?? false
+        let bodyChecked = body.map { checkVariables(of: $0, at: fields["body"]!, key: "body", secrets: true) } ?? !fields.has("body")
+        guard valid, urlChecked, bodyChecked, let url else { return nil }
+        return .http(HTTPAction(method: method, url: url, headers: headers, body: body, timeout: timeout, retries: retries))
+    }
+
+    /// RFC 9110's token, narrowed to what header names use in practice.
+    private static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+        }
+    }
+
+    private mutating func checkVariables(of template: Template, at node: Node, key: String, secrets: Bool = false) -> Bool {
+        var scope = TemplateScope(devices: devices, triggerDevices: triggerDevices, triggersHadErrors: triggersHadErrors)
+        scope.allowsSecrets = secrets
         var valid = true
         for path in template.variables {
             if let problem = scope.problem(with: path) {

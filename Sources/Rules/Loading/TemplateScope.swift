@@ -9,7 +9,7 @@
 /// - `rule.id|description`.
 /// - `now`, `now.time`, `now.date`: the moment the action runs.
 struct TemplateScope {
-    static let roots = ["trigger", "device", "devices", "rule", "now"]
+    static let roots = ["trigger", "device", "devices", "rule", "now", SecretText.root]
     static let triggerFields = ["kind", "topic", "payload", "value", "previous", "device"]
     static let deviceFields = ["id", "name", "room", "presence"]
     static let ruleFields = ["id", "description"]
@@ -21,6 +21,9 @@ struct TemplateScope {
     /// Whether a trigger had errors of its own: what `device` means is then
     /// unknown, and is not reported as a second mistake.
     var triggersHadErrors = false
+    /// Whether `secrets.<name>` may be used: only in an `http` action, whose
+    /// request is never logged with them.
+    var allowsSecrets = false
 
     /// Why `path` names no variable here, or nil when it does.
     func problem(with path: [String]) -> String? {
@@ -50,6 +53,11 @@ struct TemplateScope {
             guard let device = devices[path[1]] else { return "unknown device '\(path[1])'\(Suggestion.didYouMean(path[1], among: devices.keys))" }
             let fields = Self.deviceFields + Self.members(of: device)
             return fields.contains(path[2]) ? nil : unknown(path[2], among: fields)
+        case SecretText.root:
+            guard allowsSecrets else {
+                return "'\(name)' can only be used in an 'http' action: what else a rule sends is logged"
+            }
+            return path.count == 2 ? nil : "write secrets.<name>, as in secrets.ntfy_token"
         default:
             return unknown(path[0], among: Self.roots)
         }

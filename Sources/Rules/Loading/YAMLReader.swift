@@ -155,8 +155,9 @@ public struct YAMLReader {
         return false
     }
 
-    /// Reads a mapping and checks that its keys are among `allowed`.
-    public mutating func mapping(_ node: Node, as what: String, allowed: [String]) -> YAMLMapping? {
+    /// Reads a mapping and checks that its keys are among `allowed` (any
+    /// text key when nil).
+    public mutating func mapping(_ node: Node, as what: String, allowed: [String]?) -> YAMLMapping? {
         guard case .mapping(let mapping) = node else {
             error("expected a mapping for \(what), found \(Self.kind(of: node))", at: node)
             return nil
@@ -167,8 +168,8 @@ public struct YAMLReader {
                 error("a key in \(what) must be text, found \(Self.kind(of: key))", at: key)
                 continue
             }
-            guard allowed.contains(scalar.string) else {
-                error("unknown key '\(scalar.string)' in \(what)\(Suggestion.didYouMean(scalar.string, among: allowed))", at: key)
+            guard allowed?.contains(scalar.string) ?? true else {
+                error("unknown key '\(scalar.string)' in \(what)\(Suggestion.didYouMean(scalar.string, among: allowed ?? []))", at: key)
                 continue
             }
             entries.append(.init(key: scalar.string, keyNode: key, value: value))

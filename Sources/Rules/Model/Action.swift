@@ -6,6 +6,8 @@ public enum Action: Sendable, Hashable, Codable {
     /// Sends the toggle payload, or the opposite of the known state.
     case toggle(QualifiedName)
     case publish(PublishAction)
+    /// Sends an HTTP request; the daemon retries it and logs the answer.
+    case http(HTTPAction)
     /// Waits before the next action.
     case delay(Duration)
 }

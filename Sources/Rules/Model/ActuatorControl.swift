@@ -134,6 +134,19 @@ extension Actuator {
         return try? setting(named: String(value)).get()
     }
 
+    /// What a payload on ``stateTopic`` reports, read as the engine reads
+    /// it: a state for an on/off actuator, the echo's value otherwise (an
+    /// option as the file spells it). Nil when it reports nothing readable.
+    public func setting(reportedBy payload: [UInt8]) -> ActuatorSetting? {
+        if isOnOff { return state(reportedBy: payload).map { .state($0) } }
+        guard let echo, case .success(let value) = SensorReading.value(of: payload, for: echo) else { return nil }
+        switch value {
+        case .number(let number): return .number(number)
+        case .string(let text): return (try? setting(named: text).get()) ?? .option(text)
+        case .boolean: return nil
+        }
+    }
+
     /// A number or choice actuator's report of its value on its state
     /// topic, read as a sensor's: rules test it with `sensor:`, and
     /// `devices` and `watch` show it. Nil for on/off actuators and for those

@@ -9,6 +9,16 @@ extension Actuator {
         SensorReading.actuatorState(of: payload, for: self)
     }
 
+    /// The text a device reports for `state` on its state topic: the on or
+    /// off payload, or, with a ``statePath``, the payload's value at that
+    /// path when it is JSON (`ON` for `{"state":"ON"}` at `state`).
+    public func reportedText(for state: ActuatorState) -> String {
+        let payload = state == .on ? payloads.on : payloads.off
+        guard let statePath, let document = JSONValue(payload: Array(payload.utf8)), let text = statePath.value(in: document)?.text
+        else { return payload }
+        return text
+    }
+
     /// The state a user names on the command line: `on` or `off` in any
     /// case (Tasmota users type `ON`), or one of this actuator's own on and
     /// off payloads, such as `1` or `{"state":"ON"}`.

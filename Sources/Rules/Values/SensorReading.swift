@@ -63,23 +63,13 @@ enum SensorReading {
     /// The state an actuator's state payload reports, or nil when it is neither.
     static func actuatorState(of payload: [UInt8], for actuator: Actuator) -> ActuatorState? {
         var text = String(decoding: payload, as: UTF8.self)
-        var on = actuator.payloads.on
-        var off = actuator.payloads.off
         if let path = actuator.statePath {
             guard let document = JSONValue(payload: payload), let found = path.value(in: document)?.text else { return nil }
             text = found
-            // JSON command payloads (`{"state":"ON"}`) are read at the same path as the state.
-            on = Self.text(at: path, of: on) ?? on
-            off = Self.text(at: path, of: off) ?? off
         }
         let lowered = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        if lowered == on.lowercased() { return .on }
-        if lowered == off.lowercased() { return .off }
+        if lowered == actuator.reportedText(for: .on).lowercased() { return .on }
+        if lowered == actuator.reportedText(for: .off).lowercased() { return .off }
         return nil
     }
-
-    private static func text(at path: JSONPath, of payload: String) -> String? {
-        JSONValue(payload: Array(payload.utf8)).flatMap { path.value(in: $0)?.text }
-    }
 }
-
