@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "HomeRules",
             dependencies: [
-                "MQTT", "MQTTBroker", "MQTTClient", "Rules", "EventLog",
+                "MQTT", "MQTTBroker", "MQTTClient", "MQTTTopics", "Rules", "EventLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

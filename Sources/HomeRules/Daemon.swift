@@ -166,13 +166,16 @@ public final class Daemon: Service {
         ticker: Ticker, writer: EventWriter, gate: InputGate, isolation: isolated (any Actor)?
     ) async {
         var state = state
+        var discoveryNotice = DiscoveryNotice()
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let time = EngineTime.now()
                 let now = time.wall
                 switch input {
                 case .message(let message):
-                    await state.runner?.handle(message, at: time)
+                    if !discoveryNotice.consumes(message, home: state.runner?.home, log: { logger.notice("\($0)") }) {
+                        await state.runner?.handle(message, at: time)
+                    }
                     if gate.left() { bus.pauseInput(false) }
                 case .tick:
                     ticker.fired()
@@ -289,7 +292,8 @@ public final class Daemon: Service {
         switch outcome.result {
         case .success(let home):
             do {
-                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]))
+                // An external broker's ACL may refuse homeassistant/, and one refused filter refuses them all: the notice is the embedded broker's only.
+                try await bus.subscribe(to: home.topics.union([RuleControl.requestFilter]).union(embeddedBroker == nil ? [] : DiscoveryNotice.filters))
                 return .success(home)
             } catch {
                 return .failure(.subscription(error))

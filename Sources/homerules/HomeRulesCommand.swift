@@ -10,7 +10,7 @@ struct HomeRulesCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, RulesCommand.self,
             DevicesCommand.self, EventsCommand.self, WhyCommand.self,
-            SetCommand.self, ToggleCommand.self, WatchCommand.self, SimulateCommand.self,
+            SetCommand.self, ToggleCommand.self, WatchCommand.self, SimulateCommand.self, DiscoverCommand.self,
             PasswdCommand.self, CertsCommand.self,
             BenchCommand.self,
         ]

@@ -30,7 +30,7 @@ final class DaemonHarness: @unchecked Sendable {
     static func start(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
         externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy(),
-        secrets: Secrets = Secrets()
+        secrets: Secrets = Secrets(), logger: Logger = quietLogger
     ) async throws -> DaemonHarness {
         let directory = try directory ?? TemporaryDirectory()
         try write(devices, into: directory.file("devices"))
@@ -50,7 +50,7 @@ final class DaemonHarness: @unchecked Sendable {
         } else {
             configuration.broker = .embedded(BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil))
         }
-        let daemon = try Daemon(configuration: configuration, logger: quietLogger)
+        let daemon = try Daemon(configuration: configuration, logger: logger)
         let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [], logger: quietLogger)
         let task = Task { try await group.run() }
         var port = externalPort
