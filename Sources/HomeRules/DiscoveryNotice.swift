@@ -28,7 +28,7 @@ struct DiscoveryNotice {
         // Only what `discover` converts: naming it for a thermostat would send the user on a fruitless errand.
         guard let parts = HomeAssistantConfig.parts(ofTopic: message.topic, prefix: "homeassistant"),
               HomeAssistantMapping.supportedComponents.contains(parts.component),
-              case .success(let document) = DiscoveryJSON.parse(
+              case .success(let document) = JSONValue.parse(
                   Array(message.payload.readableBytesView), maximumBytes: DiscoveryCollector.maximumPayloadBytes),
               let config = HomeAssistantConfig(
                   topic: message.topic, component: parts.component, nodeID: parts.nodeID, objectID: parts.objectID, document: document)

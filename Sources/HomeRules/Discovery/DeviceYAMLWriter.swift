@@ -49,8 +49,8 @@ public enum DeviceYAMLWriter {
         case .onOff:
             break
         case .number(let bounds):
-            lines += ["    type: number", "    min: \(DiscoveryNames.number(bounds.min))", "    max: \(DiscoveryNames.number(bounds.max))"]
-            if let step = bounds.step { lines.append("    step: \(DiscoveryNames.number(step))") }
+            lines += ["    type: number", "    min: \(Formatting.number(bounds.min))", "    max: \(Formatting.number(bounds.max))"]
+            if let step = bounds.step { lines.append("    step: \(Formatting.number(step))") }
             if let unit = actuator.unit { lines.append("    unit: \(scalar(unit))") }
         case .choice(let options):
             lines += ["    type: choice", "    options: [\(options.map(scalar).joined(separator: ", "))]"]

@@ -1,3 +1,5 @@
+import Rules
+
 /// What `homerules discover` heard, within bounds: the Home Assistant
 /// discovery configs under a prefix, by topic (a later message replaces an
 /// earlier one; an empty one removes it, as in Home Assistant), and the
@@ -71,7 +73,7 @@ public struct DiscoveryCollector: Sendable {
         }
         var zigbee: [Zigbee2MQTTDevice] = []
         if let deviceList {
-            switch DiscoveryJSON.parse(deviceList, maximumBytes: Self.maximumDeviceListBytes) {
+            switch JSONValue.parse(deviceList, maximumBytes: Self.maximumDeviceListBytes) {
             case .success(let document):
                 let read = Zigbee2MQTTMapping.devices(in: document, baseTopic: baseTopic, limit: Self.maximumConfigs)
                 zigbee = read.devices
@@ -83,7 +85,7 @@ public struct DiscoveryCollector: Sendable {
         var homeAssistant: [HomeAssistantConfig] = []
         for (topic, payload) in configs.sorted(by: { $0.key < $1.key }) {
             guard let parts = HomeAssistantConfig.parts(ofTopic: topic, prefix: prefix) else { continue }
-            switch DiscoveryJSON.parse(payload, maximumBytes: Self.maximumPayloadBytes) {
+            switch JSONValue.parse(payload, maximumBytes: Self.maximumPayloadBytes) {
             case .success(let document):
                 if let config = HomeAssistantConfig(
                     topic: topic, component: parts.component, nodeID: parts.nodeID, objectID: parts.objectID, document: document) {

@@ -1,36 +1,9 @@
 import Foundation
 import Rules
 
-/// A JSON document of a discovery payload.
-///
-/// The rules engine has a JSON value of its own, but it is internal to the
-/// `Rules` module; this one adds what reading untrusted announcements needs:
+/// What reading untrusted discovery announcements needs of a JSON value:
 /// bounds checked before anything is decoded, and typed member access.
-enum DiscoveryJSON: Sendable, Hashable, Decodable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([DiscoveryJSON])
-    case object([String: DiscoveryJSON])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([DiscoveryJSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: DiscoveryJSON].self))
-        }
-    }
-
+extension JSONValue {
     /// Why a payload was not read.
     enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         case tooLarge(bytes: Int, limit: Int)
@@ -51,10 +24,10 @@ enum DiscoveryJSON: Sendable, Hashable, Decodable {
     /// level, so depth is checked on the bytes first.
     static func parse(
         _ payload: [UInt8], maximumBytes: Int, maximumDepth: Int = YAMLBounds.maximumDepth
-    ) -> Result<DiscoveryJSON, Refusal> {
+    ) -> Result<JSONValue, Refusal> {
         guard payload.count <= maximumBytes else { return .failure(.tooLarge(bytes: payload.count, limit: maximumBytes)) }
         guard depth(of: payload) <= maximumDepth else { return .failure(.tooDeep(limit: maximumDepth)) }
-        guard let value = try? JSONDecoder().decode(DiscoveryJSON.self, from: Data(payload)) else { return .failure(.notJSON) }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(payload)) else { return .failure(.notJSON) }
         return .success(value)
     }
 
@@ -81,17 +54,17 @@ enum DiscoveryJSON: Sendable, Hashable, Decodable {
 
     // MARK: Reading
 
-    subscript(key: String) -> DiscoveryJSON? {
+    subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    var members: [String: DiscoveryJSON]? {
+    var members: [String: JSONValue]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
-    var elements: [DiscoveryJSON]? {
+    var elements: [JSONValue]? {
         if case .array(let elements) = self { return elements }
         return nil
     }
@@ -109,16 +82,6 @@ enum DiscoveryJSON: Sendable, Hashable, Decodable {
     var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
-    }
-
-    /// A scalar as text, as a payload would carry it: `ON`, `1`, `true`.
-    var text: String? {
-        switch self {
-        case .string(let value): value
-        case .number(let value): DiscoveryNames.number(value)
-        case .bool(let value): value ? "true" : "false"
-        case .null, .array, .object: nil
-        }
     }
 
     /// A scalar as JSON text, for command payloads: `"ON"`, `1`, `true`.

@@ -33,10 +33,4 @@ public enum DiscoveryNames {
         taken.insert(candidate)
         return candidate
     }
-
-    /// A number as a payload or a YAML file shows it: `254`, `0.5`.
-    static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(value)
-    }
 }

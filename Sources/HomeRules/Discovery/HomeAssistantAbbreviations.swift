@@ -1,3 +1,5 @@
+import Rules
+
 /// The short keys that Home Assistant's MQTT discovery accepts for its long
 /// ones, as firmwares with little memory (Tasmota, OpenMQTTGateway) send
 /// them. Only the keys that `discover` reads, and those next to them that
@@ -50,8 +52,8 @@ enum HomeAssistantAbbreviations {
 
     /// `members` with every short key replaced by its long one; a long key
     /// given as well wins.
-    static func expand(_ members: [String: DiscoveryJSON], with table: [String: String]) -> [String: DiscoveryJSON] {
-        var expanded: [String: DiscoveryJSON] = [:]
+    static func expand(_ members: [String: JSONValue], with table: [String: String]) -> [String: JSONValue] {
+        var expanded: [String: JSONValue] = [:]
         for (key, value) in members where table[key] == nil { expanded[key] = value }
         for (key, value) in members {
             guard let long = table[key], expanded[long] == nil else { continue }

@@ -1,3 +1,5 @@
+import Rules
+
 /// One Home Assistant MQTT discovery config, as a firmware announces it on
 /// `<prefix>/<component>/[<node_id>/]<object_id>/config`: its keys expanded
 /// to their long names and `~` replaced by the base topic.
@@ -9,7 +11,7 @@ struct HomeAssistantConfig: Sendable, Hashable {
     var nodeID: String?
     var objectID: String
     /// The config, with long keys only.
-    var options: [String: DiscoveryJSON]
+    var options: [String: JSONValue]
 
     /// Where an announcement's parts sit in its topic, or nil when the
     /// topic is not a config topic under `prefix`.
@@ -25,7 +27,7 @@ struct HomeAssistantConfig: Sendable, Hashable {
     }
 
     /// Reads a config, or nil when `document` is not a JSON object.
-    init?(topic: String, component: String, nodeID: String?, objectID: String, document: DiscoveryJSON) {
+    init?(topic: String, component: String, nodeID: String?, objectID: String, document: JSONValue) {
         guard let members = document.members else { return nil }
         discoveryTopic = topic
         self.component = component
@@ -71,7 +73,7 @@ struct HomeAssistantConfig: Sendable, Hashable {
     /// the entity after its device).
     var entityName: String? { text("name").flatMap { $0.isEmpty ? nil : $0 } }
 
-    var device: [String: DiscoveryJSON] { options["device"]?.members ?? [:] }
+    var device: [String: JSONValue] { options["device"]?.members ?? [:] }
 
     /// `device.identifiers`, a string or a list of them.
     var deviceIdentifiers: [String] {

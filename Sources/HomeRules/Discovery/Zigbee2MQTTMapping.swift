@@ -22,7 +22,7 @@ enum Zigbee2MQTTMapping {
     /// The devices of the list (the coordinator left out), at most `limit`,
     /// and the entries that give none.
     static func devices(
-        in document: DiscoveryJSON, baseTopic: String, limit: Int
+        in document: JSONValue, baseTopic: String, limit: Int
     ) -> (devices: [Zigbee2MQTTDevice], notConverted: [NotConverted]) {
         let listTopic = "\(baseTopic)/bridge/devices"
         guard let entries = document.elements else {
@@ -43,7 +43,7 @@ enum Zigbee2MQTTMapping {
             }
             var device = Zigbee2MQTTDevice(friendlyName: friendlyName, ieeeAddress: entry["ieee_address"]?.text ?? "")
             let stateTopic = "\(baseTopic)/\(friendlyName)"
-            var pending = exposes.reversed() as [DiscoveryJSON]
+            var pending = exposes.reversed() as [JSONValue]
             while let expose = pending.popLast() {
                 let type = expose["type"]?.string ?? ""
                 if type != "composite", type != "list", let features = expose["features"]?.elements {
@@ -59,7 +59,7 @@ enum Zigbee2MQTTMapping {
 
     /// Adds what one feature gives: an actuator when it can be set, a
     /// sensor when it is only published.
-    private static func add(_ expose: DiscoveryJSON, type: String, stateTopic: String, to members: inout DiscoveredMembers) {
+    private static func add(_ expose: JSONValue, type: String, stateTopic: String, to members: inout DiscoveredMembers) {
         guard let property = expose["property"]?.string, !property.isEmpty else { return }
         if type == "composite" || type == "list" {
             members.notes.append("\(property) (\(type)) not converted")
@@ -70,7 +70,7 @@ enum Zigbee2MQTTMapping {
         let unit = expose["unit"]?.text
         let readable = access & published != 0
         let commandTopic = "\(stateTopic)/set"
-        let key = DiscoveryJSON.string(property).jsonText ?? "\"\(property)\""
+        let key = JSONValue.string(property).jsonText ?? "\"\(property)\""
         if access & settable != 0 {
             var actuator: ProposedActuator?
             switch type {

@@ -14,7 +14,7 @@ public enum Formatting {
     }
 
     /// `28`, `27.5`, `-0.25`: no trailing `.0`, no exponent for everyday values.
-    static func number(_ value: Double) -> String {
+    public static func number(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.rounded() == value, abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)

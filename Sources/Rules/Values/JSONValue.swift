@@ -1,7 +1,7 @@
 import Foundation
 
 /// A parsed JSON document, as devices such as Zigbee2MQTT publish them.
-enum JSONValue: Sendable, Hashable, Decodable {
+public enum JSONValue: Sendable, Hashable, Decodable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +9,7 @@ enum JSONValue: Sendable, Hashable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -27,13 +27,13 @@ enum JSONValue: Sendable, Hashable, Decodable {
     }
 
     /// Parses a payload, or nil when it is not JSON.
-    init?(payload: [UInt8]) {
+    public init?(payload: [UInt8]) {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(payload)) else { return nil }
         self = value
     }
 
     /// The value as text: strings as they are, numbers without a trailing `.0`.
-    var text: String? {
+    public var text: String? {
         switch self {
         case .string(let value): value
         case .number(let value): Formatting.number(value)
