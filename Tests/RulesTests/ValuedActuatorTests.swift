@@ -141,6 +141,7 @@ import TestSupport
         // The echo is a sensor of the device's, not a second topic for the actuator.
         #expect(lamp.sensors.map(\.name) == ["brightness"])
         #expect(lamp.isEcho(lamp.sensors[0]))
+        #expect(home.summary == "2 devices, 0 sensors, 4 actuators, 0 rules")
         #expect(lamp.topics == ["zigbee2mqtt/desk-lamp/availability", "zigbee2mqtt/desk-lamp", "zigbee2mqtt/desk-lamp"])
     }
 

@@ -43,7 +43,8 @@ public struct Home: Sendable, Hashable {
         return topics
     }
 
-    public var sensorCount: Int { devices.reduce(0) { $0 + $1.sensors.count } }
+    /// Sensors of their own: a number or choice actuator's echo counts as the actuator.
+    public var sensorCount: Int { devices.reduce(0) { device, next in device + next.sensors.count { !next.isEcho($0) } } }
     public var actuatorCount: Int { devices.reduce(0) { $0 + $1.actuators.count } }
 
     /// `3 devices, 4 sensors, 2 actuators, 5 rules`, with `(1 disabled)` after
