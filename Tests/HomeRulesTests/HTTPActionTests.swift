@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 @testable import HomeRules
 import Logging
+import MQTTBroker
 import Rules
 import Synchronization
 import TestSupport
@@ -88,6 +89,32 @@ struct HTTPActionTests {
         #expect(details[0].wholeMatch(of: #/http POST http://127\.0\.0\.1:\d+/hook/\*\*\* answered 200 OK in \d+ ms after 1 failed \(503 Service Unavailable\)/#) != nil, "\(details)")
         #expect(details[1].wholeMatch(of: #/http POST http://127\.0\.0\.1:\d+/hook/\*\*\* answered 404 Not Found: 404 from the test server in \d+ ms/#) != nil, "\(details)")
         #expect(!details.joined().contains("tk_live_42"))
+    }
+
+    @Test func httpsTrustsTheSystemsAuthoritiesOrTheGivenOne() async throws {
+        let directory = try TemporaryDirectory()
+        let certificates = try HomeCertificates(directory: directory.path, serverNames: .loopback).run()
+        let server = try await HTTPTestServer(
+            tls: (certificates.server.certificatePath, certificates.server.keyPath))
+        defer { Task { await server.stop() } }
+        let sender = try HTTPSender()
+        let trusted = try await sender.send(HTTPSender.Request(
+            method: "POST", url: "\(server.url)/message", body: "hi", timeout: .seconds(30),
+            cafile: certificates.authority.certificatePath))
+        #expect(trusted.status == 200)
+        #expect(server.requests.map(\.body) == ["hi"])
+        // The home's authority is not the system's: without `cafile` the handshake fails, and nothing is sent.
+        do {
+            _ = try await sender.send(HTTPSender.Request(method: "POST", url: "\(server.url)/message", body: "no", timeout: .seconds(30)))
+            Issue.record("an untrusted certificate was accepted")
+        } catch {
+            #expect("\(error)".hasPrefix("TLS with 127.0.0.1 failed: "), "\(error)")
+        }
+        await #expect(throws: HTTPSender.Failure.self) {
+            try await sender.send(HTTPSender.Request(
+                method: "GET", url: server.url, timeout: .seconds(30), cafile: directory.file("absent.crt").path))
+        }
+        #expect(server.requests.map(\.body) == ["hi"])
     }
 
     @Test func finishingCancelsARequestOnItsWayAndReportsIt() async throws {

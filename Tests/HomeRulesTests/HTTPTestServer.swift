@@ -1,7 +1,9 @@
 import Foundation
+import MQTTBroker
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A real HTTP/1.1 server on 127.0.0.1 and a port of its own, for `http`
@@ -31,15 +33,23 @@ final class HTTPTestServer: Sendable {
     private let channel: any Channel
     private let state: State
     var port: Int { channel.localAddress?.port ?? 0 }
-    var url: String { "http://127.0.0.1:\(port)" }
+    private let isTLS: Bool
+    var url: String { "\(isTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
-    init(answers: [Answer] = []) async throws {
+    /// With `tls`, an https server with that certificate and key.
+    init(answers: [Answer] = [], tls: (certFile: String, keyFile: String)? = nil) async throws {
         let state = State(script: answers)
         self.state = state
+        // The broker's own reading of a listener's files.
+        let context = try tls.map { files in
+            try BrokerConfiguration.TLSFiles(certFile: files.certFile, keyFile: files.keyFile).makeServerContext()
+        }
+        isTLS = tls != nil
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Responder(state: state))
                 }

@@ -33,6 +33,7 @@ import Testing
                 - http: { url: "http://x", body: "{{ secrets }}" }
                 - publish: { topic: t, payload: "{{ secrets.token }}" }
                 - http: { url: "http://x", bdy: "hi" }
+                - http: { url: "http://x", cafile: ca.crt }
             """
         #expect(errors(rules: ["r.yaml": rules]) == [
             "rules/r.yaml:4:20: error: 'url' must start with http:// or https://, found 'ntfy.sh/x'",
@@ -43,6 +44,7 @@ import Testing
             "rules/r.yaml:9:38: error: write secrets.<name>, as in secrets.ntfy_token (in 'body')",
             "rules/r.yaml:10:37: error: 'secrets.token' can only be used in an 'http' action: what else a rule sends is logged (in 'payload')",
             "rules/r.yaml:11:32: error: unknown key 'bdy' in 'http'; did you mean 'body'?",
+            "rules/r.yaml:12:40: error: 'cafile' is for https:// URLs",
         ])
     }
 }

@@ -115,7 +115,8 @@ final class HTTPActions: Sendable {
             guard let text = template.revealed(by: value) else { return nil }
             body = text
         }
-        return HTTPSender.Request(method: request.method, url: url, headers: headers, body: body, timeout: request.timeout)
+        return HTTPSender.Request(
+            method: request.method, url: url, headers: headers, body: body, timeout: request.timeout, cafile: request.cafile)
     }
 }
 
@@ -124,7 +125,7 @@ extension HTTPSender.Failure {
     /// cannot be sent as rendered.
     var isWorthRetrying: Bool {
         switch self {
-        case .invalidURL, .invalidHeader, .cancelled: false
+        case .invalidURL, .invalidHeader, .certificateAuthority, .cancelled: false
         case .timedOut, .connection: true
         }
     }
@@ -142,7 +143,9 @@ extension HTTPActions.Outcome {
             let all = attempts > 1 ? " (\(attempts) attempts: \(failures.joined(separator: "; ")))" : ""
             return "http \(request.summary) failed: \(last)\(all) \(took)"
         }
-        let body = answer.body.isEmpty || succeeded ? "" : ": \(answer.body.prefix(120).replacingOccurrences(of: "\n", with: " "))"
+        // What a server says of a refusal is often a page: its words, on one line.
+        let words = answer.body.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let body = words.isEmpty || succeeded ? "" : ": \(words.prefix(120))"
         let earlier = failures.isEmpty ? "" : " after \(failures.count) failed (\(failures.joined(separator: "; ")))"
         return "http \(request.summary) answered \(answer.status) \(answer.reason)\(body) \(took)\(earlier)"
     }

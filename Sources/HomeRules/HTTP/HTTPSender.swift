@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// One HTTP/1.1 request on a connection of its own, over TLS for https:
 /// what a notification needs, and no more (no redirects, no pooling).
@@ -14,13 +15,26 @@ public final class HTTPSender: Sendable {
     public static let keptBodyBytes = 512
 
     private let group: any EventLoopGroup
-    private let tlsContext: NIOSSLContext
+    /// By certificate authority file; `""` is the system's trust roots.
+    private let tlsContexts = Mutex<[String: NIOSSLContext]>([:])
 
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         self.group = group
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        tlsContext = try NIOSSLContext(configuration: tls)
+        _ = try tlsContext(trusting: nil)
+    }
+
+    /// The context for `cafile`, made once: reading and parsing the trust
+    /// roots costs more than a request.
+    private func tlsContext(trusting cafile: String?) throws -> NIOSSLContext {
+        try tlsContexts.withLock { contexts in
+            if let context = contexts[cafile ?? ""] { return context }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            if let cafile { tls.trustRoots = .file(cafile) }
+            let context = try NIOSSLContext(configuration: tls)
+            contexts[cafile ?? ""] = context
+            return context
+        }
     }
 
     /// A request with its secrets filled in: never logged.
@@ -30,13 +44,19 @@ public final class HTTPSender: Sendable {
         public var headers: [(name: String, value: String)]
         public var body: String?
         public var timeout: Duration
+        /// The certificate authority to trust for `https`, instead of the system's.
+        public var cafile: String?
 
-        public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: String? = nil, timeout: Duration) {
+        public init(
+            method: String, url: String, headers: [(name: String, value: String)] = [], body: String? = nil, timeout: Duration,
+            cafile: String? = nil
+        ) {
             self.method = method
             self.url = url
             self.headers = headers
             self.body = body
             self.timeout = timeout
+            self.cafile = cafile
         }
     }
 
@@ -56,6 +76,8 @@ public final class HTTPSender: Sendable {
         case invalidHeader(String)
         case timedOut(Duration)
         case connection(String)
+        /// The `cafile` cannot be read as certificates.
+        case certificateAuthority(String)
         /// The daemon is stopping.
         case cancelled
 
@@ -65,6 +87,7 @@ public final class HTTPSender: Sendable {
             case .invalidHeader(let name): "header '\(name)' has a line break in its value"
             case .timedOut(let timeout): "no answer within \(timeout)"
             case .connection(let why): why
+            case .certificateAuthority(let why): why
             case .cancelled: "cancelled: the daemon is stopping"
             }
         }
@@ -82,7 +105,14 @@ public final class HTTPSender: Sendable {
         let timeout = eventLoop.scheduleTask(in: TimeAmount(request.timeout)) {
             answer.fail(Failure.timedOut(request.timeout))
         }
-        let tlsContext = target.isTLS ? self.tlsContext : nil
+        var tlsContext: NIOSSLContext?
+        if target.isTLS {
+            do {
+                tlsContext = try self.tlsContext(trusting: request.cafile)
+            } catch {
+                throw .certificateAuthority("cannot read the certificate authority \(request.cafile ?? "of the system"): \(error)")
+            }
+        }
         let connect = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(request.timeout))
             .channelInitializer { channel in

@@ -95,7 +95,7 @@ extension Engine {
         return HTTPRequest(
             rule: rule.id, method: request.method, url: rendered(request.url),
             headers: request.headers.map { HTTPRequest.Header(name: $0.name, value: rendered($0.value)) },
-            body: request.body.map(rendered), timeout: request.timeout, retries: request.retries)
+            body: request.body.map(rendered), timeout: request.timeout, retries: request.retries, cafile: request.cafile)
     }
 
     /// A run paused by `delay` resumes; one whose delay ended while the

@@ -5,7 +5,7 @@ import Yams
 extension RuleParser {
     private static let actionKeys = ["set", "to", "toggle", "publish", "http", "delay"]
     private static let publishKeys = ["topic", "payload", "qos", "retain"]
-    private static let httpKeys = ["url", "method", "headers", "body", "timeout", "retries"]
+    private static let httpKeys = ["url", "method", "headers", "body", "timeout", "retries", "cafile"]
 
     /// An action, or nil after recording why it is invalid.
     mutating func action(_ node: Node) -> Action? {
@@ -99,10 +99,15 @@ extension RuleParser {
             valid = false
         }
         let retries = fields["retries"].flatMap { reader.integer($0, for: "retries", in: 0...HTTPAction.maximumRetries) } ?? 2
+        let cafile = fields["cafile"].flatMap { reader.text($0, for: "cafile") }
+        if let cafileNode = fields["cafile"], let url, !url.description.lowercased().hasPrefix("https://") {
+            reader.error("'cafile' is for https:// URLs", at: cafileNode)
+            valid = false
+        }
         let urlChecked = url.map { checkVariables(of: $0, at: urlNode, key: "url", secrets: true) } ?? false
         let bodyChecked = body.map { checkVariables(of: $0, at: fields["body"]!, key: "body", secrets: true) } ?? !fields.has("body")
         guard valid, urlChecked, bodyChecked, let url else { return nil }
-        return .http(HTTPAction(method: method, url: url, headers: headers, body: body, timeout: timeout, retries: retries))
+        return .http(HTTPAction(method: method, url: url, headers: headers, body: body, timeout: timeout, retries: retries, cafile: cafile))
     }
 
     /// RFC 9110's token, narrowed to what header names use in practice.

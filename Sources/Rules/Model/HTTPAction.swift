@@ -10,6 +10,9 @@ public struct HTTPAction: Sendable, Hashable, Codable {
     public var timeout: Duration
     /// Attempts after the first one fails (no answer, or 5xx or 429).
     public var retries: Int
+    /// For `https`: the certificate authority to trust instead of the
+    /// system's (a self-hosted service with the home's own certificates).
+    public var cafile: String?
 
     public static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     public static let defaultTimeout = Duration.seconds(10)
@@ -18,7 +21,7 @@ public struct HTTPAction: Sendable, Hashable, Codable {
 
     public init(
         method: String, url: Template, headers: [HTTPHeaderTemplate] = [], body: Template? = nil,
-        timeout: Duration = HTTPAction.defaultTimeout, retries: Int = 2
+        timeout: Duration = HTTPAction.defaultTimeout, retries: Int = 2, cafile: String? = nil
     ) {
         self.method = method
         self.url = url
@@ -26,6 +29,7 @@ public struct HTTPAction: Sendable, Hashable, Codable {
         self.body = body
         self.timeout = timeout
         self.retries = retries
+        self.cafile = cafile
     }
 
     /// The names of the secrets the request uses (`{{ secrets.name }}`).
@@ -108,10 +112,11 @@ public struct HTTPRequest: Sendable, Hashable, Codable {
     public var body: SecretText?
     public var timeout: Duration
     public var retries: Int
+    public var cafile: String?
 
     public init(
         rule: String, method: String, url: SecretText, headers: [Header] = [], body: SecretText? = nil,
-        timeout: Duration = HTTPAction.defaultTimeout, retries: Int = 0
+        timeout: Duration = HTTPAction.defaultTimeout, retries: Int = 0, cafile: String? = nil
     ) {
         self.rule = rule
         self.method = method
@@ -120,6 +125,7 @@ public struct HTTPRequest: Sendable, Hashable, Codable {
         self.body = body
         self.timeout = timeout
         self.retries = retries
+        self.cafile = cafile
     }
 
     /// `POST https://ntfy.sh/***`: the request as logs show it.
