@@ -18,6 +18,10 @@ enum FuzzTarget: String, CaseIterable {
     case passwd
     /// A Mosquitto ACL file, then a few checks against it.
     case acl
+    /// A discovery announcement (a Home Assistant config or Zigbee2MQTT's
+    /// device list, by the first byte), proposed as device files that must
+    /// load: a proposal that does not is a finding too.
+    case discovery
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -26,6 +30,24 @@ enum FuzzTarget: String, CaseIterable {
         case .settings: _ = ServeSettings.parse(Self.text(bytes), path: "homerules.yaml")
         case .passwd: _ = try? PasswordFile(parsing: Self.text(bytes), path: "passwd")
         case .acl: Self.checkAccess(Self.text(bytes))
+        case .discovery: Self.propose(bytes)
+        }
+    }
+
+    private static let announcementTopics = [
+        "zigbee2mqtt/bridge/devices", "homeassistant/switch/node/relay/config", "homeassistant/sensor/node_temperature/config",
+        "homeassistant/light/lamp/config", "homeassistant/number/thermostat/setpoint/config",
+    ]
+
+    private static func propose(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        var collector = DiscoveryCollector()
+        collector.add(topic: announcementTopics[Int(first) % announcementTopics.count], payload: Array(bytes.dropFirst()))
+        for proposal in collector.report().proposals {
+            let yaml = DeviceYAMLWriter.yaml(for: proposal)
+            if case .failure(let errors) = HomeLoader.load(deviceFiles: [SourceFile(path: "devices/\(proposal.fileName)", text: yaml)], ruleFiles: []) {
+                fatalError("a proposal does not load:\n\(yaml)\n\(errors)")
+            }
         }
     }
 
