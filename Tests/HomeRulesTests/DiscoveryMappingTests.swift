@@ -229,6 +229,19 @@ struct DiscoveryMappingTests {
         #expect(bulb.actuator(named: "state")?.commandPayload(for: .state(.on)) == #"{"state":"ON"}"#)
     }
 
+    /// Found by the fuzzer (Fuzz/run discovery): a friendly name with a
+    /// wildcard made a file that does not load.
+    @Test func namesAndTopicsThatMakeNoTopicNameAreNotConverted() {
+        let list = ##"[{"ieee_address":"0x1","type":"Router","friendly_name":"#all bulb","definition":{"exposes":[{"type":"binary","property":"state","access":7,"value_on":"ON","value_off":"OFF"}]}}]"##
+        let sensor = #"{"name":"t","stat_t":"tele/a\u0000b/SENSOR","dev":{"ids":["x"],"name":"X"}}"#
+        let report = Self.report(["homeassistant/sensor/x/t/config": sensor], zigbee2mqtt: list)
+        #expect(report.proposals.isEmpty)
+        #expect(report.notConverted.map(\.description) == [
+            "zigbee2mqtt/bridge/devices (device '#all bulb' makes no topic name: a topic name must not contain the wildcards '+' or '#')",
+            "homeassistant/sensor/x/t/config (sensor whose state_topic 'tele/a\u{0}b/SENSOR' is not a topic name: a topic must not contain NUL (U+0000))",
+        ])
+    }
+
     @Test func zigbee2mqttDevicesAnnouncedToHomeAssistantTooAreProposedOnce() {
         let config = #"{"name":"temperature","stat_t":"zigbee2mqtt/bedroom sensor","val_tpl":"{{ value_json.temperature }}","unit_of_meas":"°C","dev":{"ids":["zigbee2mqtt_0x00158d0001a2b3c4"],"name":"bedroom sensor"}}"#
         let report = Self.report(["homeassistant/sensor/0x00158d0001a2b3c4/temperature/config": config], zigbee2mqtt: DiscoveryFixtures.zigbee2mqttDevices)

@@ -1,4 +1,5 @@
 import Foundation
+import MQTTTopics
 
 /// Turning the names devices announce into ids and member names that the
 /// device loader accepts: ASCII letters, digits, `-` and `_`.
@@ -32,5 +33,16 @@ public enum DiscoveryNames {
         }
         taken.insert(candidate)
         return candidate
+    }
+
+    /// Why `topic` cannot be a topic name in a device file (a wildcard,
+    /// U+0000, too long), or nil.
+    static func topicProblem(_ topic: String) -> String? {
+        do {
+            try Topic.validateName(topic)
+            return nil
+        } catch {
+            return error.description
+        }
     }
 }

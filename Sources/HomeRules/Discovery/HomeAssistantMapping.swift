@@ -26,9 +26,9 @@ enum HomeAssistantMapping {
         }
         guard supportedComponents.contains(config.component) else { return notConverted(config.component) }
         // Home Assistant subscribes to a state topic, so it may be a filter; a device file names one topic.
-        for (key, topic) in config.options where key.hasSuffix("_topic") {
-            if let topic = topic.string, topic.contains(where: { $0 == "+" || $0 == "#" }) {
-                return notConverted("\(config.component) whose \(key) '\(topic)' has a wildcard")
+        for (key, topic) in config.options.sorted(by: { $0.key < $1.key }) where key.hasSuffix("_topic") {
+            if let topic = topic.string, let problem = DiscoveryNames.topicProblem(topic) {
+                return notConverted("\(config.component) whose \(key) '\(topic.prefix(80))' is not a topic name: \(problem)")
             }
         }
         if config.component == "sensor" || config.component == "binary_sensor" {

@@ -41,8 +41,14 @@ enum Zigbee2MQTTMapping {
                     topic: listTopic, reason: "device '\(friendlyName)' has no definition: unsupported, or not interviewed yet"))
                 continue
             }
-            var device = Zigbee2MQTTDevice(friendlyName: friendlyName, ieeeAddress: entry["ieee_address"]?.text ?? "")
             let stateTopic = "\(baseTopic)/\(friendlyName)"
+            // Zigbee2MQTT refuses such names itself; the list is still input from the network.
+            if let problem = DiscoveryNames.topicProblem(stateTopic + "/set") {
+                notConverted.append(NotConverted(
+                    topic: listTopic, reason: "device '\(friendlyName.prefix(80))' makes no topic name: \(problem)"))
+                continue
+            }
+            var device = Zigbee2MQTTDevice(friendlyName: friendlyName, ieeeAddress: entry["ieee_address"]?.text ?? "")
             var pending = exposes.reversed() as [JSONValue]
             while let expose = pending.popLast() {
                 let type = expose["type"]?.string ?? ""
