@@ -242,6 +242,18 @@ struct DiscoveryMappingTests {
         ])
     }
 
+    /// Found by the fuzzer: a template quoted in a comment carried a
+    /// control character, which YAML forbids; a line break would have let
+    /// the announcer write YAML of its own.
+    @Test func commentsSpellOutLineBreaksAndControlCharacters() throws {
+        let sensor = #"{"name":"t","stat_t":"tele/x/SENSOR","val_tpl":"{{ value_json.t | float }}\nid: evil\u0007","dev":{"ids":["x"],"name":"X"}}"#
+        let report = Self.report(["homeassistant/sensor/x/t/config": sensor])
+        let yaml = try #require(Self.yaml(report, "x"))
+        #expect(yaml.contains(#"# value_template not converted: {{ value_json.t | float }}\u{a}id: evil\u{7}"#), "\(yaml)")
+        let home = try HomeLoader.load(deviceFiles: [SourceFile(path: "devices/x.yaml", text: yaml)], ruleFiles: []).get()
+        #expect(home.devices.map(\.id) == ["x"])
+    }
+
     @Test func zigbee2mqttDevicesAnnouncedToHomeAssistantTooAreProposedOnce() {
         let config = #"{"name":"temperature","stat_t":"zigbee2mqtt/bedroom sensor","val_tpl":"{{ value_json.temperature }}","unit_of_meas":"°C","dev":{"ids":["zigbee2mqtt_0x00158d0001a2b3c4"],"name":"bedroom sensor"}}"#
         let report = Self.report(["homeassistant/sensor/0x00158d0001a2b3c4/temperature/config": config], zigbee2mqtt: DiscoveryFixtures.zigbee2mqttDevices)

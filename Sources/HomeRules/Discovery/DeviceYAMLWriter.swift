@@ -7,7 +7,7 @@ public enum DeviceYAMLWriter {
     /// The file's text.
     public static func yaml(for proposal: DeviceProposal) -> String {
         var lines = ["# Proposed by `homerules discover` from:"]
-        lines += proposal.sources.map { "#   \($0)" }
+        lines += proposal.sources.map { comment("  \($0)") }
         lines += proposal.notes.map(comment)
         lines.append("id: \(scalar(proposal.id))")
         lines.append("name: \(scalar(proposal.name))")
@@ -67,9 +67,20 @@ public enum DeviceYAMLWriter {
         "{ on: \(scalar(payloads.on)), off: \(scalar(payloads.off)) }"
     }
 
-    /// A comment line: a note may quote a template, never a line break.
+    /// A comment line: a note may quote a template or a topic, never a
+    /// line break (which would end the comment and start YAML of the
+    /// announcer's choosing) nor a control character (which YAML forbids
+    /// anywhere in the file): those are spelt out as `\u{7}`.
     private static func comment(_ note: String) -> String {
-        "# " + note.split(whereSeparator: \.isNewline).joined(separator: " ")
+        var line = "# "
+        for scalar in note.unicodeScalars {
+            if scalar.properties.generalCategory.isControl, scalar != "\t" {
+                line += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                line.unicodeScalars.append(scalar)
+            }
+        }
+        return line
     }
 
     /// Words that YAML 1.1 reads as booleans or null: quoted so that
