@@ -254,6 +254,17 @@ struct DiscoveryMappingTests {
         #expect(home.devices.map(\.id) == ["x"])
     }
 
+    /// Found by the fuzzer: a property that is no plain JSON key made a
+    /// state path that does not load.
+    @Test func zigbee2mqttPropertiesThatAreNoPlainKeyAreNotConverted() throws {
+        let list = #"[{"ieee_address":"0x1","type":"Router","friendly_name":"bulb","definition":{"exposes":[{"type":"enum","property":"power]on","access":7,"values":["off","on"]},{"type":"numeric","property":"a.b","access":1},{"type":"numeric","property":"brightness","access":1}]}}]"#
+        let report = Self.report([:], zigbee2mqtt: list)
+        let yaml = try #require(Self.yaml(report, "bulb"))
+        #expect(yaml.contains("# power]on not converted: not a plain JSON key") && yaml.contains("# a.b not converted: not a plain JSON key"), "\(yaml)")
+        let home = try HomeLoader.load(deviceFiles: [SourceFile(path: "devices/bulb.yaml", text: yaml)], ruleFiles: []).get()
+        #expect(home.device(id: "bulb")?.sensors.map(\.name) == ["brightness"])
+    }
+
     @Test func zigbee2mqttDevicesAnnouncedToHomeAssistantTooAreProposedOnce() {
         let config = #"{"name":"temperature","stat_t":"zigbee2mqtt/bedroom sensor","val_tpl":"{{ value_json.temperature }}","unit_of_meas":"°C","dev":{"ids":["zigbee2mqtt_0x00158d0001a2b3c4"],"name":"bedroom sensor"}}"#
         let report = Self.report(["homeassistant/sensor/0x00158d0001a2b3c4/temperature/config": config], zigbee2mqtt: DiscoveryFixtures.zigbee2mqttDevices)

@@ -67,6 +67,11 @@ enum Zigbee2MQTTMapping {
     /// sensor when it is only published.
     private static func add(_ expose: JSONValue, type: String, stateTopic: String, to members: inout DiscoveredMembers) {
         guard let property = expose["property"]?.string, !property.isEmpty else { return }
+        // It becomes a JSON path and a key in a command template: a name that reads as more (`a.b`, `x[0]`, `{{`) is not converted.
+        guard JSONPath(property)?.segments == [.key(property)], !property.contains("{{"), !property.contains("}}") else {
+            members.notes.append("\(property) not converted: not a plain JSON key")
+            return
+        }
         if type == "composite" || type == "list" {
             members.notes.append("\(property) (\(type)) not converted")
             return
