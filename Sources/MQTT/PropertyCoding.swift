@@ -63,6 +63,10 @@ extension PropertyIdentifier {
 extension Properties {
     /// The properties, each with its identifier, in the order they are
     /// written: ascending identifiers.
+    var entries: [(PropertyIdentifier, PropertyValue)] { isEmpty ? [] : values.entries }
+}
+
+extension Properties.Values {
     var entries: [(PropertyIdentifier, PropertyValue)] {
         var entries: [(PropertyIdentifier, PropertyValue)] = []
         func add(_ id: PropertyIdentifier, _ value: PropertyValue?) {
@@ -99,7 +103,7 @@ extension Properties {
     }
 
     /// Stores a value that `check` accepted in its field.
-    private mutating func set(_ id: PropertyIdentifier, _ value: PropertyValue) {
+    fileprivate mutating func set(_ id: PropertyIdentifier, _ value: PropertyValue) {
         switch (id, value) {
         case (.payloadFormatIndicator, .byte(let value)): payloadFormatIndicator = PayloadFormat(rawValue: value)
         case (.messageExpiryInterval, .fourByteInteger(let value)): messageExpiryInterval = value
@@ -131,6 +135,9 @@ extension Properties {
         default: preconditionFailure("\(id) read as \(value)")
         }
     }
+}
+
+extension Properties {
 
     /// Reads a property length and the properties it spans (§2.2.2).
     ///
@@ -142,7 +149,7 @@ extension Properties {
         let type = place.packetType
         let length = try buffer.readVariableByteInteger(in: type)
         guard var bytes = buffer.readSlice(length: length) else { throw .truncated(type) }
-        var properties = Properties()
+        var values = Values()
         var seen: UInt64 = 0
         while bytes.readableBytes > 0 {
             // An identifier is a variable byte integer, though every one defined fits in a byte.
@@ -156,8 +163,9 @@ extension Properties {
             seen |= bit
             let value = try id.readValue(from: &bytes, in: type)
             try id.check(value, in: type)
-            properties.set(id, value)
+            values.set(id, value)
         }
+        let properties = Properties(values)
         try properties.checkAuthentication(in: type)
         return properties
     }
@@ -194,7 +202,7 @@ extension Properties {
     }
 
     private func checkAuthentication(in type: PacketType) throws(MQTTProtocolError) {
-        if authenticationData != nil && authenticationMethod == nil {
+        if self.authenticationData != nil && self.authenticationMethod == nil {
             throw .invalidPropertyValue(.authenticationData, type)
         }
     }
