@@ -52,9 +52,10 @@ public enum PacketType: UInt8, Sendable, Hashable, CustomStringConvertible {
     /// MQTT 5 only; reserved in 3.1.1.
     case auth
 
-    /// The flag bits that MQTT 3.1.1 §2.2.2 fixes for this type; nil for
-    /// PUBLISH, whose flags carry DUP, QoS and RETAIN. (MQTT 3.1 fixes none
-    /// for CONNECT; see `ConnectPacket.decode`.)
+    /// The flag bits that MQTT 3.1.1 §2.2.2 (and MQTT 5 §2.1.3, for AUTH
+    /// too) fixes for this type; nil for PUBLISH, whose flags carry DUP, QoS
+    /// and RETAIN. (MQTT 3.1 fixes none for CONNECT; see
+    /// `ConnectPacket.decode`.)
     var requiredFlags: UInt8? {
         switch self {
         case .publish: nil

@@ -16,10 +16,7 @@ extension Packet {
         let packet: Packet
         switch type {
         case .connect:
-            let connect = try ConnectPacket.decode(flags: header.flags, &body, supportedVersions: supportedVersions)
-            guard body.readableBytes == 0 else { throw .trailingBytes(type) }
-            try Packet.connect(connect).validate(version: connect.protocolVersion)
-            return .connect(connect)
+            packet = .connect(try ConnectPacket.decode(flags: header.flags, &body, supportedVersions: supportedVersions))
         case .connack: packet = .connack(try ConnAckPacket.decode(&body, isV5: isV5))
         case .publish: packet = .publish(try PublishPacket.decode(flags: header.flags, &body, isV5: isV5))
         case .puback: packet = .puback(try AckPacket.decode(type, &body, isV5: isV5))
@@ -40,7 +37,7 @@ extension Packet {
             packet = .auth(AuthPacket(reasonCode: reasonCode, properties: properties))
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(type) }
-        try packet.validate(version: version)
+        try packet.validate(version: packet.bodyVersion(connection: version))
         return packet
     }
 
