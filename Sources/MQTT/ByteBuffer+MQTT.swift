@@ -33,6 +33,18 @@ extension ByteBuffer {
         readSlice(length: length).map { ByteBuffer(bytes: $0.readableBytesView) }
     }
 
+    /// Reads a variable byte integer (§1.5.5) inside a packet body: a
+    /// property length, a property identifier, a subscription identifier.
+    mutating func readVariableByteInteger(in type: PacketType) throws(MQTTProtocolError) -> Int {
+        switch VariableByteInteger.peek(self, at: readerIndex) {
+        case .value(let value, let length):
+            moveReaderIndex(forwardBy: length)
+            return value
+        case .incomplete: throw .truncated(type)
+        case .tooLong: throw .malformedVariableByteInteger(type)
+        }
+    }
+
     mutating func readPacketID(in type: PacketType) throws(MQTTProtocolError) -> UInt16 {
         guard let id = readInteger(as: UInt16.self) else { throw .truncated(type) }
         return id
@@ -50,8 +62,10 @@ extension ByteBuffer {
         writeImmutableBuffer(bytes)
     }
 
-    /// Writes the variable byte integer of §2.2.3, for code that writes
-    /// packets from pre-encoded parts (the benchmark's load generator).
+    /// Writes the variable byte integer of §2.2.3 (MQTT 5: §1.5.5): the
+    /// remaining length, and in MQTT 5 property lengths and subscription
+    /// identifiers. Public for code that writes packets from pre-encoded
+    /// parts (the benchmark's load generator).
     public mutating func writeRemainingLength(_ value: Int) {
         var value = value
         repeat {
@@ -103,25 +117,58 @@ struct FixedHeader {
     /// it; nil when more bytes are needed to know it.
     ///
     /// Errors are found as early as the bytes allow: a reserved type or
-    /// wrong flags from the first byte alone.
-    static func peek(_ buffer: ByteBuffer) throws(MQTTProtocolError) -> FixedHeader? {
+    /// wrong flags from the first byte alone. Type 15 is AUTH in MQTT 5 and
+    /// reserved before.
+    static func peek(_ buffer: ByteBuffer, version: ProtocolVersion) throws(MQTTProtocolError) -> FixedHeader? {
         let start = buffer.readerIndex
         guard let first = buffer.getInteger(at: start, as: UInt8.self) else { return nil }
-        guard let type = PacketType(rawValue: first >> 4) else { throw .reservedPacketType(first >> 4) }
+        guard let type = PacketType(rawValue: first >> 4), type != .auth || version == .v5 else {
+            throw .reservedPacketType(first >> 4)
+        }
         let flags = first & 0x0F
         // CONNECT's flags wait for its protocol level: MQTT 3.1 does not fix them.
         if type != .connect, let required = type.requiredFlags, flags != required {
             throw .invalidFlags(type, flags)
         }
 
-        var value = 0
-        for offset in 1...4 {
-            guard let byte = buffer.getInteger(at: start + offset, as: UInt8.self) else { return nil }
-            value |= Int(byte & 0x7F) << (7 * (offset - 1))
-            if byte & 0x80 == 0 {
-                return FixedHeader(type: type, flags: flags, remainingLength: value, length: 1 + offset)
-            }
+        switch VariableByteInteger.peek(buffer, at: start + 1) {
+        case .value(let value, let length):
+            return FixedHeader(type: type, flags: flags, remainingLength: value, length: 1 + length)
+        case .incomplete: return nil
+        case .tooLong: throw .malformedRemainingLength
         }
-        throw .malformedRemainingLength
+    }
+}
+
+/// The variable byte integer of §2.2.3 (MQTT 5: §1.5.5): seven bits a
+/// byte, least significant first, in one to four bytes.
+enum VariableByteInteger {
+    enum Peeked {
+        case value(Int, length: Int)
+        /// The bytes end before the integer does.
+        case incomplete
+        /// A fifth byte would be needed.
+        case tooLong
+    }
+
+    /// The integer at `index`, without consuming it.
+    static func peek(_ buffer: ByteBuffer, at index: Int) -> Peeked {
+        var value = 0
+        for offset in 0..<4 {
+            guard let byte = buffer.getInteger(at: index + offset, as: UInt8.self) else { return .incomplete }
+            value |= Int(byte & 0x7F) << (7 * offset)
+            if byte & 0x80 == 0 { return .value(value, length: offset + 1) }
+        }
+        return .tooLong
+    }
+
+    /// The bytes `ByteBuffer.writeRemainingLength` takes for `value`.
+    static func encodedLength(_ value: Int) -> Int {
+        switch value {
+        case ..<128: 1
+        case ..<16_384: 2
+        case ..<2_097_152: 3
+        default: 4
+        }
     }
 }

@@ -20,6 +20,8 @@ public enum Packet: Sendable, Hashable {
     case pingreq
     case pingresp
     case disconnect(DisconnectPacket)
+    /// MQTT 5 only: a step of extended authentication.
+    case auth(AuthPacket)
 
     /// The packet's type, as its fixed header names it.
     public var type: PacketType {
@@ -38,6 +40,7 @@ public enum Packet: Sendable, Hashable {
         case .pingreq: .pingreq
         case .pingresp: .pingresp
         case .disconnect: .disconnect
+        case .auth: .auth
         }
     }
 }
@@ -46,10 +49,13 @@ public enum Packet: Sendable, Hashable {
 public enum PacketType: UInt8, Sendable, Hashable, CustomStringConvertible {
     case connect = 1, connack, publish, puback, pubrec, pubrel, pubcomp
     case subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect
+    /// MQTT 5 only; reserved in 3.1.1.
+    case auth
 
-    /// The flag bits that MQTT 3.1.1 §2.2.2 fixes for this type; nil for
-    /// PUBLISH, whose flags carry DUP, QoS and RETAIN. (MQTT 3.1 fixes none
-    /// for CONNECT; see `ConnectPacket.decode`.)
+    /// The flag bits that MQTT 3.1.1 §2.2.2 (and MQTT 5 §2.1.3, for AUTH
+    /// too) fixes for this type; nil for PUBLISH, whose flags carry DUP, QoS
+    /// and RETAIN. (MQTT 3.1 fixes none for CONNECT; see
+    /// `ConnectPacket.decode`.)
     var requiredFlags: UInt8? {
         switch self {
         case .publish: nil
@@ -74,6 +80,7 @@ public enum PacketType: UInt8, Sendable, Hashable, CustomStringConvertible {
         case .pingreq: "PINGREQ"
         case .pingresp: "PINGRESP"
         case .disconnect: "DISCONNECT"
+        case .auth: "AUTH"
         }
     }
 }
@@ -85,12 +92,19 @@ public struct Will: Sendable, Hashable {
     public var payload: ByteBuffer
     public var qos: QoS
     public var retain: Bool
+    /// MQTT 5: the will properties (will delay, message expiry, content
+    /// type...).
+    public var properties: Properties
 
-    public init(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false) {
+    public init(
+        topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false,
+        properties: Properties = Properties()
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.retain = retain
+        self.properties = properties
     }
 }
 
@@ -98,12 +112,17 @@ public struct Will: Sendable, Hashable {
 public struct ConnectPacket: Sendable, Hashable {
     public var protocolVersion: ProtocolVersion
     public var clientID: String
+    /// Clean Session in MQTT 3.1.1; the same bit is Clean Start in MQTT 5,
+    /// where the session's lifetime is the session expiry interval.
     public var cleanSession: Bool
     /// Seconds; 0 turns keepalive off.
     public var keepAlive: UInt16
     public var will: Will?
     public var username: String?
+    /// MQTT 5 allows a password without a user name; 3.1.1 does not.
     public var password: ByteBuffer?
+    /// MQTT 5 only.
+    public var properties: Properties
 
     public init(
         protocolVersion: ProtocolVersion = .v3_1_1,
@@ -112,7 +131,8 @@ public struct ConnectPacket: Sendable, Hashable {
         keepAlive: UInt16 = 60,
         will: Will? = nil,
         username: String? = nil,
-        password: ByteBuffer? = nil
+        password: ByteBuffer? = nil,
+        properties: Properties = Properties()
     ) {
         self.protocolVersion = protocolVersion
         self.clientID = clientID
@@ -121,17 +141,34 @@ public struct ConnectPacket: Sendable, Hashable {
         self.will = will
         self.username = username
         self.password = password
+        self.properties = properties
     }
 }
 
 /// CONNACK: the server's answer to CONNECT.
 public struct ConnAckPacket: Sendable, Hashable {
     public var sessionPresent: Bool
+    /// The 3.1.1 return code, or in MQTT 5 the reason code's byte (see
+    /// `reasonCode`).
     public var returnCode: ConnectReturnCode
+    /// MQTT 5 only.
+    public var properties: Properties
 
-    public init(sessionPresent: Bool = false, returnCode: ConnectReturnCode) {
+    public init(sessionPresent: Bool = false, returnCode: ConnectReturnCode, properties: Properties = Properties()) {
         self.sessionPresent = sessionPresent
         self.returnCode = returnCode
+        self.properties = properties
+    }
+
+    /// An MQTT 5 CONNACK.
+    public init(sessionPresent: Bool = false, reasonCode: MQTTReasonCode, properties: Properties = Properties()) {
+        self.init(sessionPresent: sessionPresent, returnCode: ConnectReturnCode(rawValue: reasonCode.rawValue), properties: properties)
+    }
+
+    /// The return code read as an MQTT 5 reason code: the same byte.
+    public var reasonCode: MQTTReasonCode {
+        get { MQTTReasonCode(rawValue: returnCode.rawValue) }
+        set { returnCode = ConnectReturnCode(rawValue: newValue.rawValue) }
     }
 }
 
@@ -145,6 +182,8 @@ public struct PublishPacket: Sendable, Hashable {
     /// The packet identifier; 0 for QoS 0, which carries none (the encoder
     /// writes none at QoS 0, whatever this holds).
     public var packetID: UInt16
+    /// MQTT 5 only. With a topic alias, the topic may be empty.
+    public var properties: Properties
 
     public init(
         topic: String,
@@ -152,7 +191,8 @@ public struct PublishPacket: Sendable, Hashable {
         qos: QoS = .atMostOnce,
         retain: Bool = false,
         dup: Bool = false,
-        packetID: UInt16 = 0
+        packetID: UInt16 = 0,
+        properties: Properties = Properties()
     ) {
         self.topic = topic
         self.payload = payload
@@ -160,23 +200,68 @@ public struct PublishPacket: Sendable, Hashable {
         self.retain = retain
         self.dup = dup
         self.packetID = packetID
+        self.properties = properties
     }
 }
 
-/// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet identifier only.
+/// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet identifier, and
+/// in MQTT 5 a reason code and properties.
+///
+/// The publish acknowledgements carry one reason code (`reasonCode`);
+/// UNSUBACK carries one per filter (`reasonCodes`). The field that the
+/// packet's type does not use stays at its default. In MQTT 3.1.1 both do.
 public struct AckPacket: Sendable, Hashable {
     public var packetID: UInt16
-    public init(packetID: UInt16) { self.packetID = packetID }
+    /// MQTT 5, PUBACK, PUBREC, PUBREL and PUBCOMP.
+    public var reasonCode: MQTTReasonCode
+    /// MQTT 5, UNSUBACK: one per filter of the UNSUBSCRIBE, in its order.
+    public var reasonCodes: [MQTTReasonCode]
+    /// MQTT 5 only.
+    public var properties: Properties
+
+    public init(
+        packetID: UInt16, reasonCode: MQTTReasonCode = .success, reasonCodes: [MQTTReasonCode] = [],
+        properties: Properties = Properties()
+    ) {
+        self.packetID = packetID
+        self.reasonCode = reasonCode
+        self.reasonCodes = reasonCodes
+        self.properties = properties
+    }
 }
 
-/// One topic filter and the highest QoS asked for it.
+/// One topic filter and the highest QoS asked for it, with MQTT 5's
+/// subscription options.
 public struct TopicSubscription: Sendable, Hashable {
     public var filter: String
     public var qos: QoS
-    public init(filter: String, qos: QoS) {
+    /// MQTT 5: messages the client publishes itself are not sent back to it.
+    public var noLocal: Bool
+    /// MQTT 5: forwarded messages keep the RETAIN flag they were published with.
+    public var retainAsPublished: Bool
+    /// MQTT 5: when retained messages are sent on subscribing.
+    public var retainHandling: RetainHandling
+
+    public init(
+        filter: String, qos: QoS, noLocal: Bool = false, retainAsPublished: Bool = false,
+        retainHandling: RetainHandling = .sendOnSubscribe
+    ) {
         self.filter = filter
         self.qos = qos
+        self.noLocal = noLocal
+        self.retainAsPublished = retainAsPublished
+        self.retainHandling = retainHandling
     }
+}
+
+/// The Retain Handling subscription option of MQTT 5 (§3.8.3.1).
+public enum RetainHandling: UInt8, Sendable, Hashable {
+    /// Send retained messages at the time of the subscribe; what 3.1.1 does.
+    case sendOnSubscribe = 0
+    /// Send them only if the subscription did not exist already.
+    case sendOnNewSubscription = 1
+    /// Do not send them.
+    case doNotSend = 2
 }
 
 /// SUBSCRIBE. Filters are kept as the client sent them: a syntactically
@@ -184,19 +269,26 @@ public struct TopicSubscription: Sendable, Hashable {
 public struct SubscribePacket: Sendable, Hashable {
     public var packetID: UInt16
     public var subscriptions: [TopicSubscription]
-    public init(packetID: UInt16, subscriptions: [TopicSubscription]) {
+    /// MQTT 5 only.
+    public var properties: Properties
+    public init(packetID: UInt16, subscriptions: [TopicSubscription], properties: Properties = Properties()) {
         self.packetID = packetID
         self.subscriptions = subscriptions
+        self.properties = properties
     }
 }
 
-/// SUBACK: one return code per filter, in the order of the SUBSCRIBE.
+/// SUBACK: one return code per filter, in the order of the SUBSCRIBE. In
+/// MQTT 5 each is a reason code's byte (`SubscribeReturnCode.reasonCode`).
 public struct SubAckPacket: Sendable, Hashable {
     public var packetID: UInt16
     public var returnCodes: [SubscribeReturnCode]
-    public init(packetID: UInt16, returnCodes: [SubscribeReturnCode]) {
+    /// MQTT 5 only.
+    public var properties: Properties
+    public init(packetID: UInt16, returnCodes: [SubscribeReturnCode], properties: Properties = Properties()) {
         self.packetID = packetID
         self.returnCodes = returnCodes
+        self.properties = properties
     }
 }
 
@@ -204,14 +296,36 @@ public struct SubAckPacket: Sendable, Hashable {
 public struct UnsubscribePacket: Sendable, Hashable {
     public var packetID: UInt16
     public var filters: [String]
-    public init(packetID: UInt16, filters: [String]) {
+    /// MQTT 5 only.
+    public var properties: Properties
+    public init(packetID: UInt16, filters: [String], properties: Properties = Properties()) {
         self.packetID = packetID
         self.filters = filters
+        self.properties = properties
     }
 }
 
-/// DISCONNECT: the client leaves cleanly, and its will is discarded.
-/// Empty in MQTT 3.1.1; MQTT 5 adds a reason code and properties here.
+/// DISCONNECT: the client leaves cleanly, and its will is discarded. Empty
+/// in MQTT 3.1.1; in MQTT 5 either side sends it, with a reason code (0x04
+/// keeps the will) and properties.
 public struct DisconnectPacket: Sendable, Hashable {
-    public init() {}
+    /// MQTT 5 only.
+    public var reasonCode: MQTTReasonCode
+    /// MQTT 5 only.
+    public var properties: Properties
+    public init(reasonCode: MQTTReasonCode = .normalDisconnection, properties: Properties = Properties()) {
+        self.reasonCode = reasonCode
+        self.properties = properties
+    }
+}
+
+/// AUTH (MQTT 5 only): one step of extended authentication, its method and
+/// data in the properties.
+public struct AuthPacket: Sendable, Hashable {
+    public var reasonCode: MQTTReasonCode
+    public var properties: Properties
+    public init(reasonCode: MQTTReasonCode = .success, properties: Properties = Properties()) {
+        self.reasonCode = reasonCode
+        self.properties = properties
+    }
 }

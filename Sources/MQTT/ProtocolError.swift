@@ -2,7 +2,7 @@
 /// decoding error closes the connection that sent the bytes, and only that
 /// connection.
 public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Packet type 0 or 15.
+    /// Packet type 0, or 15 before MQTT 5.
     case reservedPacketType(UInt8)
     /// The fixed header's flag bits differ from what §2.2.2 fixes for the type.
     case invalidFlags(PacketType, UInt8)
@@ -45,6 +45,25 @@ public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
     case stringTooLong(Int)
     /// A packet body longer than 268,435,455 bytes cannot be encoded.
     case bodyTooLong(Int)
+    /// A variable byte integer inside a body (a property length, a
+    /// subscription identifier) uses a fifth byte.
+    case malformedVariableByteInteger(PacketType)
+    /// A property identifier that MQTT 5 does not define.
+    case unknownProperty(Int, PacketType)
+    /// A property that this packet (or will, reported as CONNECT) cannot carry.
+    case propertyNotAllowed(PropertyIdentifier, PacketType)
+    /// A property that may appear once appears again.
+    case duplicateProperty(PropertyIdentifier, PacketType)
+    /// A property value out of its range (such as a receive maximum of 0),
+    /// or authentication data without an authentication method.
+    case invalidPropertyValue(PropertyIdentifier, PacketType)
+    /// An MQTT 5 reason code that this packet type cannot carry.
+    case invalidReasonCode(PacketType, UInt8)
+    /// An MQTT 5 subscription asking for Retain Handling 3.
+    case invalidRetainHandling(UInt8)
+    /// A packet to be written in MQTT 3.1.1 with what only MQTT 5 can
+    /// carry: properties, a reason code, subscription options, AUTH.
+    case requiresMQTT5(PacketType)
 
     public var description: String {
         switch self {
@@ -69,6 +88,37 @@ public enum MQTTProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
         case .invalidReturnCode(let code): "invalid SUBACK return code 0x\(String(code, radix: 16))"
         case .stringTooLong(let length): "string of \(length) bytes is longer than 65535"
         case .bodyTooLong(let length): "packet body of \(length) bytes is longer than 268435455"
+        case .malformedVariableByteInteger(let type): "variable byte integer longer than 4 bytes in \(type)"
+        case .unknownProperty(let id, let type): "unknown property 0x\(String(id, radix: 16)) in \(type)"
+        case .propertyNotAllowed(let id, let type): "property \(id) is not allowed in \(type)"
+        case .duplicateProperty(let id, let type): "property \(id) appears twice in \(type)"
+        case .invalidPropertyValue(let id, let type): "invalid value of property \(id) in \(type)"
+        case .invalidReasonCode(let type, let code): "reason code 0x\(String(code, radix: 16)) is not allowed in \(type)"
+        case .invalidRetainHandling(let value): "invalid retain handling \(value) in SUBSCRIBE"
+        case .requiresMQTT5(let type): "\(type) carries what only MQTT 5 can encode"
+        }
+    }
+
+    /// The reason code an MQTT 5 peer sends (in CONNACK or DISCONNECT)
+    /// before closing a connection over this error (§4.13): Malformed Packet
+    /// when the bytes cannot be parsed as the specification lays them out,
+    /// Protocol Error when they parse but break one of its rules.
+    ///
+    /// Errors that only the encoder raises map to Implementation specific
+    /// error.
+    public var reasonCode: MQTTReasonCode {
+        switch self {
+        case .reservedPacketType, .invalidFlags, .malformedRemainingLength, .truncated, .trailingBytes,
+             .invalidUTF8, .nullCharacter, .disallowedCharacter, .invalidQoS, .reservedBitsSet,
+             .inconsistentConnectFlags, .malformedVariableByteInteger, .unknownProperty, .propertyNotAllowed:
+            .malformedPacket
+        case .zeroPacketID, .noTopicFilters, .invalidReturnCode, .duplicateProperty, .invalidPropertyValue,
+             .invalidReasonCode, .invalidRetainHandling:
+            .protocolError
+        case .invalidTopicName: .topicNameInvalid
+        case .packetTooLarge: .packetTooLarge
+        case .unknownProtocolName, .unsupportedProtocolLevel: .unsupportedProtocolVersion
+        case .stringTooLong, .bodyTooLong, .requiresMQTT5: .implementationSpecificError
         }
     }
 }

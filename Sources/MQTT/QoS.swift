@@ -18,12 +18,15 @@ public enum ProtocolVersion: UInt8, Sendable, Hashable, CustomStringConvertible 
     case v3_1 = 3
     /// MQTT 3.1.1: protocol name `MQTT`, level 4.
     case v3_1_1 = 4
+    /// MQTT 5.0: protocol name `MQTT`, level 5. Its packets carry reason
+    /// codes and properties, so their bodies differ from 3.1.1's after CONNECT.
+    case v5 = 5
 
     /// The protocol name that a CONNECT of this revision carries.
     public var protocolName: String {
         switch self {
         case .v3_1: "MQIsdp"
-        case .v3_1_1: "MQTT"
+        case .v3_1_1, .v5: "MQTT"
         }
     }
 
@@ -31,6 +34,7 @@ public enum ProtocolVersion: UInt8, Sendable, Hashable, CustomStringConvertible 
         switch self {
         case .v3_1: "MQTT 3.1"
         case .v3_1_1: "MQTT 3.1.1"
+        case .v5: "MQTT 5.0"
         }
     }
 }

@@ -38,6 +38,12 @@ public struct SubscribeReturnCode: RawRepresentable, Sendable, Hashable, CustomS
     /// The granted QoS, or nil when the subscription failed.
     public var grantedQoS: QoS? { QoS(rawValue: rawValue) }
 
+    /// An MQTT 5 SUBACK entry.
+    public init(_ reasonCode: MQTTReasonCode) { self.rawValue = reasonCode.rawValue }
+
+    /// The entry read as an MQTT 5 reason code: the same byte.
+    public var reasonCode: MQTTReasonCode { MQTTReasonCode(rawValue: rawValue) }
+
     public var description: String {
         grantedQoS.map { "granted \($0)" } ?? "failure 0x\(String(rawValue, radix: 16))"
     }

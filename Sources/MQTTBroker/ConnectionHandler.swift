@@ -284,6 +284,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             close(.protocolError("second CONNECT"))
         case .connack, .suback, .unsuback, .pingresp:
             close(.protocolError("\(packet.type) is not sent by clients"))
+        case .auth:
+            close(.protocolError("AUTH needs MQTT 5"))
         }
     }
 

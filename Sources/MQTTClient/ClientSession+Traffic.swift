@@ -47,7 +47,7 @@ extension ClientSession {
             break
         case .connack:
             protocolViolation(on: channel, "a second CONNACK")
-        case .connect, .subscribe, .unsubscribe, .pingreq, .disconnect:
+        case .connect, .subscribe, .unsubscribe, .pingreq, .disconnect, .auth:
             protocolViolation(on: channel, "a broker must not send \(packet.type)")
         }
     }
