@@ -105,13 +105,11 @@ public final class HTTPSender: Sendable {
         let timeout = eventLoop.scheduleTask(in: TimeAmount(request.timeout)) {
             answer.fail(Failure.timedOut(request.timeout))
         }
-        var tlsContext: NIOSSLContext?
-        if target.isTLS {
-            do {
-                tlsContext = try self.tlsContext(trusting: request.cafile)
-            } catch {
-                throw .certificateAuthority("cannot read the certificate authority \(request.cafile ?? "of the system"): \(error)")
-            }
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = target.isTLS ? try self.tlsContext(trusting: request.cafile) : nil
+        } catch {
+            throw .certificateAuthority("cannot read the certificate authority \(request.cafile ?? "of the system"): \(error)")
         }
         let connect = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(request.timeout))
