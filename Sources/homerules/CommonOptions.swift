@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import HomeRules
 import MQTTClient
 import Rules
 
@@ -151,6 +152,34 @@ struct HomeDirectory {
         }
         if isDirectory.boolValue, !HomeLoader.containsYAMLFiles(url) {
             printError("warning: \(option) \(path): no .yaml or .yml file in it")
+        }
+    }
+}
+
+/// `--secrets FILE`: the values of `{{ secrets.<name> }}` in http actions,
+/// for `serve` and `rules check` alike.
+struct SecretsOptions: ParsableArguments {
+    @Option(name: .customLong("secrets"), help: ArgumentHelp(
+        "A YAML file of names and values for {{ secrets.<name> }} in http actions (default: secrets.yaml, if it exists; "
+            + "a name it lacks is read from the environment).",
+        valueName: "file"))
+    var file: String?
+
+    /// The secrets of `--secrets`, else of `named` (the settings'), else of
+    /// `secrets.yaml` if it exists; a file named on purpose must read.
+    /// Warns of a file every user can read.
+    func load(named: String?) throws -> Secrets {
+        let chosen = file ?? named
+        switch Secrets.load(file: chosen ?? "secrets.yaml", required: chosen != nil) {
+        case .success(let secrets):
+            if let path = secrets.file, let mode = try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int,
+               mode & 0o004 != 0 {
+                printError("warning: \(path) can be read by every user of this machine; chmod 600 it")
+            }
+            return secrets
+        case .failure(let errors):
+            printError(errors.description)
+            throw ExitCode(1)
         }
     }
 }

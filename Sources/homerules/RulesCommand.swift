@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HomeRules
 import Rules
 
 /// `homerules rules ...`: working with device and rule files without a daemon.
@@ -28,9 +29,16 @@ struct RulesCheckCommand: ParsableCommand {
     )
 
     @OptionGroup var home: HomeOptions
+    @OptionGroup var secrets: SecretsOptions
 
     func run() throws {
-        print(try home.load().summary)
+        let home = try home.load()
+        // As `serve` will: a rule using a secret with no value is refused at its line.
+        if case .failure(let errors) = try secrets.load(named: nil).check(home) {
+            printError(errors.description)
+            throw ExitCode(1)
+        }
+        print(home.summary)
     }
 }
 

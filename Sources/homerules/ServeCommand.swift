@@ -33,11 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("database"), help: ArgumentHelp("The SQLite event log (default: homerules.sqlite).", valueName: "file"))
     var databasePath: String?
 
-    @Option(name: .customLong("secrets"), help: ArgumentHelp(
-        "A YAML file of names and values for {{ secrets.<name> }} in http actions (default: secrets.yaml, if it exists; "
-            + "a name it lacks is read from the environment).",
-        valueName: "file"))
-    var secretsFile: String?
+    @OptionGroup var secrets: SecretsOptions
 
     @Option(name: .customLong("retain-days"), help: "Days of events to keep; older ones are purged hourly (default: 30).")
     var retainDays: Int?
@@ -134,7 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "homerules")
         let devices = HomeDirectory.devices(named: devicesDirectory ?? settings.devices)
         let rules = HomeDirectory.rules(named: rulesDirectory ?? settings.rules)
-        let secrets = try loadSecrets(settings)
+        let secrets = try self.secrets.load(named: settings.secretsFile)
         try devices.check()
         try rules.check()
         let daemon = try Daemon(
@@ -157,23 +153,6 @@ struct ServeCommand: AsyncParsableCommand {
         switch ServeSettings.load(path: config) {
         case .success(let settings):
             return settings
-        case .failure(let errors):
-            printError(errors.description)
-            throw ExitCode(1)
-        }
-    }
-
-    /// The secrets file named by `--secrets` or the settings must exist;
-    /// the default `secrets.yaml` may not.
-    private func loadSecrets(_ settings: ServeSettings) throws -> Secrets {
-        let named = secretsFile ?? settings.secretsFile
-        switch Secrets.load(file: named ?? "secrets.yaml", required: named != nil) {
-        case .success(let secrets):
-            if let file = secrets.file, let mode = try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int,
-               mode & 0o004 != 0 {
-                printError("warning: \(file) can be read by every user of this machine; chmod 600 it")
-            }
-            return secrets
         case .failure(let errors):
             printError(errors.description)
             throw ExitCode(1)

@@ -33,6 +33,22 @@ struct RulesCheckCommandTests {
         #expect(result.stderr.contains("lihgt"))
     }
 
+    @Test func aSecretNobodyGaveIsAnErrorAtItsRuleAsServeWouldSay() async throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.file("rules"), withIntermediateDirectories: true)
+        try "- id: notify\n  when: { mqtt: doorbell }\n  then:\n    - http: { url: \"https://ntfy.sh/{{ secrets.ntfy_topic }}\" }\n"
+            .write(to: directory.file("rules/notify.yaml"), atomically: true, encoding: .utf8)
+        let missing = try await HomeRulesBinary.run(["rules", "check"], in: directory.path)
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "rules/notify.yaml:1:3: error: rule 'notify' uses secret 'ntfy_topic', which is not in the environment, "
+            + "and there is no secrets file\n")
+        try "ntfy_topic: home-4f2a\n".write(to: directory.file("vault.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.file("vault.yaml").path)
+        let given = try await HomeRulesBinary.run(["rules", "check", "--secrets", "vault.yaml"], in: directory.path)
+        #expect(given.status == 0, "\(given.stderr)")
+        #expect(given.stdout == "0 devices, 0 sensors, 0 actuators, 1 rule\n")
+    }
+
     @Test func aNamedDirectoryMustExistAndAnEmptyOneIsAWarning() async throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: directory.file("empty"), withIntermediateDirectories: true)
