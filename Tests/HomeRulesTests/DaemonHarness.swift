@@ -140,6 +140,20 @@ final class DaemonHarness: @unchecked Sendable {
         throw HarnessError.timedOut(events.map { "\($0.id) \($0.kind.rawValue) \($0.device ?? "") \($0.rule ?? "") \($0.detail ?? "")" })
     }
 
+    /// Polls the log's device tables until `condition` holds on them: they
+    /// are written in the batch after the event that caused them, maybe later.
+    func waitForDevices(timeout: Duration = .seconds(30), _ condition: ([DeviceSnapshot]) -> Bool) async throws -> [DeviceSnapshot] {
+        let database = try database()
+        let deadline = ContinuousClock.now + timeout
+        var devices: [DeviceSnapshot] = []
+        while ContinuousClock.now < deadline {
+            devices = try database.devices()
+            if condition(devices) { return devices }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessError.timedOut(devices.map { "\($0.state.device) \($0.state.presence ?? "-")" })
+    }
+
     private static func write(_ files: [String: String], into folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (name, text) in files {

@@ -25,8 +25,8 @@ struct DaemonValuedActuatorTests {
                 events.contains { $0.kind == .message && $0.payload?.contains(#""brightness":40"#) == true }
             }
             #expect(events.first { $0.kind == .action }?.detail == "set desk-lamp.brightness 40")
-            let state = try await eventuallyState(harness)
-            #expect(state?.value == "40")
+            let devices = try await harness.waitForDevices { $0.first?.sensors.contains { $0.entity == "brightness" } == true }
+            #expect(devices.first?.sensors.first { $0.entity == "brightness" }?.value == "40")
 
             let why = try await HomeRulesBinary.run(
                 ["why", "desk-lamp.brightness", "--devices", "devices", "--database", harness.databasePath], in: harness.directory.path)
@@ -35,15 +35,5 @@ struct DaemonValuedActuatorTests {
             #expect(why.stdout.contains("desk-lamp.brightness was set 40 at "), "\(why.stdout)")
             await lamp.disconnect()
         }
-    }
-
-    /// The echo's entity state, once the batched writer has written it.
-    private func eventuallyState(_ harness: DaemonHarness) async throws -> EntityStateRecord? {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let state = try harness.database().entityState(device: "desk-lamp", entity: "brightness", role: .sensor) { return state }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return nil
     }
 }

@@ -10,12 +10,6 @@ import Testing
 
 @Suite("http actions: the sender, retries, secrets", .timeLimit(.minutes(5)))
 struct HTTPActionTests {
-    /// Waits, bounded, for `condition`.
-    func eventually(_ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        return condition()
-    }
 
     @Test func aPostCarriesItsHeadersAndBodyAndReadsTheAnswer() async throws {
         let server = try await HTTPTestServer(answers: [.status(201)])
@@ -78,9 +72,9 @@ struct HTTPActionTests {
             headers: [HTTPRequest.Header(name: "Authorization", value: SecretText(parts: [.text("Bearer "), .secret("token")]))],
             body: SecretText("hot"), timeout: .seconds(30), retries: 2)
         #expect(actions.send(request, action: 1))
-        #expect(await eventually { outcomes.withLock { $0.count } == 1 })
+        #expect(await CLIMQTTHarness.eventually { outcomes.withLock { $0.count } == 1 })
         #expect(actions.send(request, action: 2))
-        #expect(await eventually { outcomes.withLock { $0.count } == 2 })
+        #expect(await CLIMQTTHarness.eventually { outcomes.withLock { $0.count } == 2 })
         let requests = server.requests
         #expect(requests.map(\.uri) == ["/hook/tk_live_42", "/hook/tk_live_42", "/hook/tk_live_42"])
         #expect(requests.allSatisfy { $0.headers["authorization"] == "Bearer tk_live_42" })
