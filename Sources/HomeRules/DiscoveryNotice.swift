@@ -22,7 +22,8 @@ struct DiscoveryNotice {
     /// for: then it is handled here, and logged at notice level if it
     /// announces a device that `home` does not define.
     mutating func consumes(_ message: MQTTMessage, home: Home?, log: (String) -> Void) -> Bool {
-        guard Self.compiled.contains(where: { $0.matches(message.topic) }),
+        // On every message the daemon hears: one prefix test before any filter is matched.
+        guard message.topic.hasPrefix("homeassistant/"), Self.compiled.contains(where: { $0.matches(message.topic) }),
               let home, !home.topics.contains(where: { TopicFilter(compiling: $0).matches(message.topic) })
         else { return false }
         // Only what `discover` converts: naming it for a thermostat would send the user on a fruitless errand.

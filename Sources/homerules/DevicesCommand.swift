@@ -50,14 +50,12 @@ struct DevicesCommand: ParsableCommand {
         let showsNames = reports.contains { $0.name != nil }
         var table = TextTable(header: ["DEVICE"] + (showsNames ? ["NAME"] : []) + ["PRESENCE", "LAST SEEN", "SENSORS", "ACTUATORS"])
         for report in reports {
-            let sensors = report.sensors.map { sensor in
-                let value = sensor.value.map { value in sensor.unit.map { "\(value) \($0)" } ?? value }
-                return "\(sensor.name) \(value ?? "–")\(restored(sensor.restored, sensor.updatedAt, time: time))"
+            func entry(_ name: String, _ value: String?, _ unit: String?, _ isRestored: Bool, _ updatedAt: Date?) -> String {
+                let shown = value.map { value in unit.map { "\(value) \($0)" } ?? value }
+                return "\(name) \(shown ?? "–")\(restored(isRestored, updatedAt, time: time))"
             }
-            let actuators = report.actuators.map { actuator in
-                let state = actuator.state.map { state in actuator.unit.map { "\(state) \($0)" } ?? state }
-                return "\(actuator.name) \(state ?? "–")\(restored(actuator.restored, actuator.updatedAt, time: time))"
-            }
+            let sensors = report.sensors.map { entry($0.name, $0.value, $0.unit, $0.restored, $0.updatedAt) }
+            let actuators = report.actuators.map { entry($0.name, $0.state, $0.unit, $0.restored, $0.updatedAt) }
             table.rows.append(
                 [report.id] + (showsNames ? [report.name ?? "–"] : []) + [
                     presence(of: report, time: time),
