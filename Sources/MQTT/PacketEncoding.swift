@@ -174,3 +174,12 @@ extension Packet {
         if !properties.isEmpty { properties.write(into: &buffer) }
     }
 }
+
+extension Packet {
+    /// The bytes the packet takes on the wire in `version`, fixed header
+    /// included: what a peer's Maximum Packet Size is compared with.
+    public func encodedSize(version: ProtocolVersion) throws(MQTTProtocolError) -> Int {
+        let body = try encodedBodyLength(isV5: bodyVersion(connection: version) == .v5)
+        return 1 + VariableByteInteger.encodedLength(body) + body
+    }
+}

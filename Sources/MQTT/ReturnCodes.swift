@@ -48,3 +48,19 @@ public struct SubscribeReturnCode: RawRepresentable, Sendable, Hashable, CustomS
         grantedQoS.map { "granted \($0)" } ?? "failure 0x\(String(rawValue, radix: 16))"
     }
 }
+
+extension ConnectReturnCode {
+    /// The MQTT 5 reason code that says the same (§3.2.2.2 beside
+    /// §3.2.2.3 of 3.1.1), for a refusal decided in 3.1.1's terms.
+    public var mqtt5ReasonCode: MQTTReasonCode {
+        switch self {
+        case .accepted: .success
+        case .unacceptableProtocolVersion: .unsupportedProtocolVersion
+        case .identifierRejected: .clientIdentifierNotValid
+        case .serverUnavailable: .serverUnavailable
+        case .badUsernameOrPassword: .badUserNameOrPassword
+        case .notAuthorized: .notAuthorized
+        default: .unspecifiedError
+        }
+    }
+}

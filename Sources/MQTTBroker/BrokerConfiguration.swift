@@ -60,6 +60,17 @@ public struct BrokerConfiguration: Sendable {
     /// Nil (the default, as Mosquitto's) keeps them for ever.
     public var persistentClientExpiration: TimeAmount?
 
+    /// `max_topic_alias`: the topic aliases an MQTT 5 client may set up on
+    /// a connection (Topic Alias Maximum in CONNACK); 0 turns them off.
+    /// Mosquitto's default, 10. Aliases the broker uses towards a client are
+    /// bounded by what that client allows.
+    public var maximumTopicAlias: Int
+
+    /// What the broker answers an MQTT 5 client that asks for response
+    /// information: this, followed by its client id, as the base of its
+    /// response topics.
+    public var responseTopicPrefix: String
+
     /// How long a new connection may take to send CONNECT.
     public var connectTimeout: TimeAmount
     /// How often `$SYS/broker/...` is refreshed; nil turns it off.
@@ -75,6 +86,8 @@ public struct BrokerConfiguration: Sendable {
         maximumQueuedBytes: Int = 1024 * 1024,
         slowConsumerTimeout: TimeAmount = .seconds(10),
         persistentClientExpiration: TimeAmount? = nil,
+        maximumTopicAlias: Int = 10,
+        responseTopicPrefix: String = "responses/",
         connectTimeout: TimeAmount = .seconds(10),
         systemTopicInterval: TimeAmount? = .seconds(10)
     ) {
@@ -87,6 +100,8 @@ public struct BrokerConfiguration: Sendable {
         self.maximumQueuedBytes = maximumQueuedBytes
         self.slowConsumerTimeout = slowConsumerTimeout
         self.persistentClientExpiration = persistentClientExpiration
+        self.maximumTopicAlias = maximumTopicAlias
+        self.responseTopicPrefix = responseTopicPrefix
         self.connectTimeout = connectTimeout
         self.systemTopicInterval = systemTopicInterval
     }
@@ -105,6 +120,8 @@ public struct BrokerConfiguration: Sendable {
         public static let maximumQueuedBytes = 0...Int(Int32.max)
         /// 0: publishers are never held back.
         public static let slowConsumerTimeoutSeconds = 0...86_400
+        /// 0: no topic aliases.
+        public static let maximumTopicAlias = 0...65_535
     }
 
     /// One address to accept MQTT connections on, with its own security

@@ -15,10 +15,12 @@ final class BrokerCore {
 
     private var sessions: [String: Session] = [:]
     private var connections: [ObjectIdentifier: ConnectionHandler] = [:]
-    private var subscriptions = SubscriptionTrie()
-    private var retained = RetainedStore()
-    private var routingPass: UInt64 = 0
-    private lazy var sessionExpiry = configuration.persistentClientExpiration.map(SessionExpiry.init)
+    var subscriptions = SubscriptionTrie()
+    var retained = RetainedStore()
+    var routingPass: UInt64 = 0
+    private lazy var sessionExpiry = SessionExpiry(limit: configuration.persistentClientExpiration)
+    /// Wills waiting out their will delay, by client id.
+    private var delayedWills = DelayedWills()
     /// Subscribers behind now, for the slow-consumer sweep.
     var congestedSubscribers: [ObjectIdentifier: any Subscriber] = [:]
     private var generatedIDs = 0
@@ -86,62 +88,111 @@ final class BrokerCore {
     }
 
     /// Applies a CONNECT: credentials, the client-id rules, session takeover,
-    /// and clean or resumed session.
+    /// and new or resumed session. The CONNACK is in `packet`'s version.
     func connect(_ packet: ConnectPacket, from connection: ConnectionHandler) -> Result<(ConnAckPacket, Session), ConnectRefusal> {
+        let isV5 = packet.protocolVersion == .v5
+        func refusal(_ code: ConnectReturnCode, _ reason: String) -> ConnectRefusal {
+            let connack = isV5 ? ConnAckPacket(reasonCode: code.mqtt5ReasonCode) : ConnAckPacket(returnCode: code)
+            return ConnectRefusal(connack: connack, reason: reason)
+        }
+        if isV5, let method = packet.properties.authenticationMethod {
+            // As Mosquitto without an authentication plugin: no method is known.
+            return .failure(ConnectRefusal(
+                connack: ConnAckPacket(reasonCode: .badAuthenticationMethod),
+                reason: "unsupported authentication method \"\(method)\""))
+        }
         let policy = policies[connection.listenerIndex]
         let username: String?
         switch policy.authenticate(packet, certificateIdentity: connection.certificateIdentity) {
         case .admitted(let name): username = name
-        case .refused(let code, let reason): return .failure(ConnectRefusal(connack: ConnAckPacket(returnCode: code), reason: reason))
+        case .refused(let code, let reason): return .failure(refusal(code, reason))
         }
         var clientID = packet.clientID
+        var assignedClientID: String?
         if clientID.isEmpty {
-            // §3.1.3-8: an empty id is allowed only with a clean session, and not in 3.1.
-            guard packet.cleanSession, packet.protocolVersion != .v3_1 else {
-                return .failure(ConnectRefusal(
-                    connack: ConnAckPacket(returnCode: .identifierRejected),
-                    reason: "an empty client id needs a clean session and MQTT 3.1.1"))
+            // §3.1.3-8: in 3.1.1 an empty id is allowed only with a clean session, and never in 3.1.
+            guard isV5 || (packet.cleanSession && packet.protocolVersion != .v3_1) else {
+                return .failure(refusal(.identifierRejected, "an empty client id needs a clean session and MQTT 3.1.1"))
             }
             clientID = generateClientID()
+            assignedClientID = clientID
         }
         if let existing = sessions[clientID], let previous = existing.connection {
             previous.close(.takenOver)
         }
+        let expiryInterval = isV5 ? packet.properties.sessionExpiryInterval ?? 0 : packet.cleanSession ? 0 : .max
         var sessionPresent = false
         let session: Session
         if let existing = sessions[clientID], !packet.cleanSession {
             session = existing
+            session.expiryInterval = expiryInterval
+            delayedWills.cancel(for: existing)
             // MQTT 3.1's CONNACK has no session-present flag; its first byte is reserved.
             sessionPresent = packet.protocolVersion != .v3_1
         } else {
             if let existing = sessions[clientID] { removeSession(existing) }
-            session = Session(
-                clientID: clientID, isPersistent: !packet.cleanSession,
-                limits: configuration, statistics: statistics)
+            session = Session(clientID: clientID, expiryInterval: expiryInterval, limits: configuration, statistics: statistics)
             sessions[clientID] = session
         }
         session.identity = ClientIdentity(clientID: clientID, username: username)
         session.permissions = policy.permissions(for: session.identity)
         session.listenerIndex = connection.listenerIndex
-        return .success((ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted), session))
+        var connack = ConnAckPacket(sessionPresent: sessionPresent, returnCode: .accepted)
+        if isV5 { connack.properties = connackProperties(for: packet, assignedClientID: assignedClientID) }
+        return .success((connack, session))
     }
 
-    /// A connection left its session: a clean session goes with it, and the
-    /// will (if the reason calls for it) is published.
+    /// What an MQTT 5 CONNACK tells the client of this broker (§3.2.2.3):
+    /// the limits it must keep to, and what it offers.
+    private func connackProperties(for connect: ConnectPacket, assignedClientID: String?) -> Properties {
+        var properties = Properties()
+        properties.assignedClientIdentifier = assignedClientID
+        if serverReceiveMaximum < 65_535 { properties.receiveMaximum = UInt16(serverReceiveMaximum) }
+        if configuration.maximumPacketSize < FixedHeaderLimits.maximumPacketSize {
+            properties.maximumPacketSize = UInt32(configuration.maximumPacketSize)
+        }
+        if configuration.maximumTopicAlias > 0 { properties.topicAliasMaximum = UInt16(configuration.maximumTopicAlias) }
+        properties.retainAvailable = true
+        properties.wildcardSubscriptionAvailable = true
+        properties.subscriptionIdentifierAvailable = true
+        properties.sharedSubscriptionAvailable = true
+        if connect.properties.requestResponseInformation == true {
+            properties.responseInformation = configuration.responseTopicPrefix + (assignedClientID ?? connect.clientID)
+        }
+        return properties
+    }
+
+    /// The QoS 1 and 2 PUBLISH packets a client may have unacknowledged at
+    /// once (MQTT 5's Receive Maximum in CONNACK): the same bound as the
+    /// broker's own window towards clients.
+    var serverReceiveMaximum: Int { min(configuration.maximumInflightMessages, 65_535) }
+
+    /// A connection left its session: a session with no expiry interval goes
+    /// with it, and the will (if the reason calls for it) is published, or
+    /// kept for its will delay.
     func sessionEnded(_ session: Session, connection: ConnectionHandler, will: Will?) {
         guard session.connection === connection else { return }
         session.detach()
         endBackpressure(on: session)
-        if session.isPersistent {
-            sessionExpiry?.clientLeft(session)
-        } else {
-            removeSession(session)
+        let persists = sessionExpiry.clientLeft(session)
+        if let will {
+            let delay = will.properties.willDelayInterval ?? 0
+            if delay > 0, persists {
+                delayedWills.add(will, of: session, dueAt: .now() + .seconds(Int64(delay)))
+            } else {
+                publishWill(will, of: session)
+            }
         }
-        // A will is a PUBLISH the client left behind: it passes the same
-        // checks, against the ACL in force when it is sent.
-        if let will, mayPublish(will.topic, from: session) {
-            publish(MQTTMessage(topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain))
-        }
+        if !persists { removeSession(session) }
+    }
+
+    /// A will is a PUBLISH the client left behind: it passes the same
+    /// checks, against the ACL in force when it is sent.
+    private func publishWill(_ will: Will, of session: Session) {
+        guard mayPublish(will.topic, from: session) else { return }
+        publish(BrokerMessage(MQTTMessage(
+            topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain,
+            properties: will.properties.forwarded)))
     }
 
     /// Closes every connection without publishing wills.
@@ -150,14 +201,17 @@ final class BrokerCore {
     }
 
     private func expireSessions(now: NIODeadline) {
-        guard let expired = sessionExpiry?.expired(by: now), !expired.isEmpty else { return }
-        for session in expired where sessions[session.clientID] === session {
-            logger.notice("persistent session of \(session.name) expired: away longer than persistent_client_expiration")
+        for (will, session) in delayedWills.due(by: now) { publishWill(will, of: session) }
+        for session in sessionExpiry.expired(by: now) where sessions[session.clientID] === session {
+            logger.notice("session of \(session.name) expired: away longer than its expiry interval or persistent_client_expiration")
             removeSession(session)
         }
     }
 
+    /// Ends a session: its subscriptions and messages go, and a will still
+    /// waiting out its delay is published now (§3.1.3.2.2).
     private func removeSession(_ session: Session) {
+        if let will = delayedWills.cancel(for: session) { publishWill(will, of: session) }
         for filter in session.subscriptions.keys { subscriptions.remove(filter, for: session) }
         session.subscriptions.removeAll()
         session.outgoing.removeAll()
@@ -167,156 +221,6 @@ final class BrokerCore {
     private func generateClientID() -> String {
         generatedIDs += 1
         return "auto-\(generatedIDs)-\(UInt32.random(in: 0...UInt32.max))"
-    }
-
-    // MARK: Subscriptions
-
-    /// Adds the session's subscriptions; each invalid filter gets 0x80.
-    func subscribe(_ session: Session, to requests: [TopicSubscription]) -> [SubscribeReturnCode] {
-        requests.map { request in
-            do {
-                try Self.validateFilter(request.filter)
-            } catch {
-                logger.notice("refused subscription to \"\(request.filter)\": \(error)", metadata: ["client": "\(session.clientID)"])
-                return .failure
-            }
-            if let permissions = session.permissions, !permissions.maySubscribe(filter: request.filter) {
-                logger.info("denied subscription to \"\(request.filter)\" by the ACL", metadata: ["client": "\(session.clientID)"])
-                return .failure
-            }
-            subscriptions.insert(request.filter, qos: request.qos, for: session)
-            session.subscriptions[request.filter] = request.qos
-            return SubscribeReturnCode(granted: request.qos)
-        }
-    }
-
-    func unsubscribe(_ session: Session, from filters: [String]) {
-        for filter in filters where session.subscriptions.removeValue(forKey: filter) != nil {
-            subscriptions.remove(filter, for: session)
-        }
-    }
-
-    /// Sends the retained messages matching each granted filter (§3.3.1-6),
-    /// with the retain flag set.
-    func deliverRetained(to subscriber: any Subscriber, for requests: [TopicSubscription], granted: [SubscribeReturnCode]) {
-        for (request, code) in zip(requests, granted) {
-            guard let grantedQoS = code.grantedQoS else { continue }
-            for message in retained.matches(request.filter) {
-                subscriber.deliver(message, qos: min(message.qos, grantedQoS))
-            }
-        }
-    }
-
-    // MARK: In-process subscribers
-
-    func subscribe(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(TopicRefusal) {
-        for request in requests { try Self.validateFilter(request.filter) }
-        for request in requests {
-            subscriptions.insert(request.filter, qos: request.qos, for: subscriber)
-            subscriber.filters.insert(request.filter)
-        }
-        deliverRetained(to: subscriber, for: requests, granted: requests.map { SubscribeReturnCode(granted: $0.qos) })
-    }
-
-    /// Replaces the subscriber's filters: new ones are added (with their
-    /// retained messages), gone ones removed, kept ones untouched, so no
-    /// message is lost or doubled by the change.
-    func update(_ subscriber: LocalSubscriber, to requests: [TopicSubscription]) throws(TopicRefusal) {
-        for request in requests { try Self.validateFilter(request.filter) }
-        let wanted = Set(requests.map(\.filter))
-        for filter in subscriber.filters.subtracting(wanted) {
-            subscriptions.remove(filter, for: subscriber)
-            subscriber.filters.remove(filter)
-        }
-        let added = requests.filter { !subscriber.filters.contains($0.filter) }
-        for request in requests {
-            subscriptions.insert(request.filter, qos: request.qos, for: subscriber)
-            subscriber.filters.insert(request.filter)
-        }
-        deliverRetained(to: subscriber, for: added, granted: added.map { SubscribeReturnCode(granted: $0.qos) })
-    }
-
-    func unsubscribe(_ subscriber: LocalSubscriber) {
-        for filter in subscriber.filters { subscriptions.remove(filter, for: subscriber) }
-        subscriber.filters.removeAll()
-        endBackpressure(on: subscriber)
-    }
-
-    /// The daemon says whether its input queue is full.
-    func setBehind(_ subscriber: LocalSubscriber, _ behind: Bool) {
-        subscriber.isBehind = behind
-        if !behind { subscriberProgressed(subscriber) }
-    }
-
-    // MARK: Topics
-
-    /// Why a topic or filter is deeper than this broker takes, or nil.
-    static func depthProblem(_ topic: String) -> String? {
-        let levels = Topic.levelCount(topic)
-        guard levels > BrokerConfiguration.maximumTopicLevels else { return nil }
-        return "topic has \(levels) levels, more than the \(BrokerConfiguration.maximumTopicLevels) this broker takes"
-    }
-
-    /// Checks a filter by MQTT's rules and the broker's depth limit.
-    static func validateFilter(_ filter: String) throws(TopicRefusal) {
-        do {
-            try Topic.validateFilter(filter)
-        } catch {
-            throw .invalid(error)
-        }
-        if let problem = depthProblem(filter) { throw .tooDeep(problem) }
-    }
-
-    /// Publishes a message of the in-process API, whose topic no decoder
-    /// has checked: an invalid one is logged and counted, not routed.
-    func publishFromProcess(_ message: MQTTMessage, leavingOut publisher: (any Subscriber)? = nil) {
-        do {
-            try Topic.validateName(message.topic)
-        } catch {
-            refuseFromProcess(message, "\(error)")
-            return
-        }
-        if let problem = Self.depthProblem(message.topic) {
-            refuseFromProcess(message, problem)
-            return
-        }
-        publish(message, leavingOut: publisher)
-    }
-
-    private func refuseFromProcess(_ message: MQTTMessage, _ reason: String) {
-        statistics.droppedMessages += 1
-        logger.error("dropped an in-process message to \"\(message.topic)\": \(reason)")
-    }
-
-    // MARK: Routing
-
-    /// Routes one message to every matching subscriber, once each at the
-    /// highest QoS its overlapping subscriptions grant, and keeps it if
-    /// retained. A connection it came from (`origin`) waits while a
-    /// subscriber it reaches is behind (`applyBackpressure`); the in-process
-    /// subscriber that published it (`publisher`) is left out (MQTT 5's No Local).
-    func publish(_ message: MQTTMessage, from origin: ConnectionHandler? = nil, leavingOut publisher: (any Subscriber)? = nil) {
-        if message.retain { retained.store(message) }
-        routingPass &+= 1
-        let pass = routingPass
-        var matched: [(subscriber: any Subscriber, qos: QoS)] = []
-        subscriptions.forEachMatch(of: message.topic) { subscriber, qos in
-            if subscriber.routingMark.pass == pass {
-                let slot = subscriber.routingMark.slot
-                matched[slot].qos = max(matched[slot].qos, qos)
-            } else {
-                subscriber.routingMark = RoutingMark(pass: pass, slot: matched.count)
-                matched.append((subscriber, qos))
-            }
-        }
-        // §3.3.1-9: a message matching an established subscription goes out with RETAIN 0.
-        var forwarded = message
-        forwarded.retain = false
-        var encodedQoS0: EncodedPublish?
-        for (subscriber, qos) in matched where subscriber !== publisher {
-            subscriber.deliver(forwarded, qos: min(qos, message.qos), encodedQoS0: &encodedQoS0)
-            if let origin { applyBackpressure(after: subscriber, from: origin) }
-        }
     }
 
     // MARK: Status
@@ -337,6 +241,7 @@ final class BrokerCore {
             bytesReceived: statistics.bytesReceived,
             bytesSent: statistics.bytesSent,
             droppedMessages: statistics.droppedMessages,
+            expiredMessages: statistics.expiredMessages,
             refusedConnections: statistics.refusedConnections,
             slowConsumers: statistics.slowConsumers,
             heldBackConnections: statistics.heldBackConnections)

@@ -13,6 +13,8 @@ final class BrokerStatistics {
     var bytesSent = 0
     /// Messages lost to a full queue or a slow consumer.
     var droppedMessages = 0
+    /// MQTT 5 messages whose expiry interval ran out before they could be sent.
+    var expiredMessages = 0
     /// Subscribers declared slow consumers (behind past `slowConsumerTimeout`).
     var slowConsumers = 0
     /// Connections not read now because a subscriber they feed is behind.
@@ -38,6 +40,8 @@ public struct BrokerStatus: Sendable, Hashable {
     public var bytesReceived: Int
     public var bytesSent: Int
     public var droppedMessages: Int
+    /// MQTT 5 messages whose expiry interval ran out before they could be sent.
+    public var expiredMessages: Int
     public var refusedConnections: Int
     /// Subscribers declared slow consumers since the start.
     public var slowConsumers: Int

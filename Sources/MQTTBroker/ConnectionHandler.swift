@@ -15,23 +15,23 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// subscribers is encoded once.
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
+    enum State {
         case awaitingConnect
         case connected(Session, will: Will?)
         case closed
     }
 
-    private let core: BrokerCore
-    private var state = State.awaitingConnect
+    let core: BrokerCore
+    var state = State.awaitingConnect
     private var reader: PacketReader
     private var context: ChannelHandlerContext?
     /// When the connection will have been silent too long: CONNECT must
     /// come within `connect_timeout`, then some packet within 1.5 × keepalive
     /// (§3.1.2.10). One sweep of the broker checks every connection, so an
     /// idle device costs no timer of its own.
-    private(set) var silenceDeadline: NIODeadline?
+    var silenceDeadline: NIODeadline?
     /// 1.5 × keepalive, once connected with one.
-    private var silenceAllowance: TimeAmount?
+    var silenceAllowance: TimeAmount?
     private var flushScheduled = false
     /// Subscribers behind that this connection feeds: while any, it is not read.
     private var hold = ReadHold()
@@ -40,7 +40,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Which listener accepted the connection: its security applies.
     let listenerIndex: Int
     /// The client id once connected, still known while the connection ends.
-    private var clientIDForLogs: String?
+    var clientIDForLogs: String?
+    /// The protocol version the client's CONNECT named.
+    var version = ProtocolVersion.v3_1_1
+    /// What an MQTT 5 client said it can take, at CONNECT: how many QoS 1
+    /// and 2 messages at once (Receive Maximum), and how large a packet.
+    var clientReceiveMaximum: Int?
+    var clientMaximumPacketSize: Int?
+    /// The session expiry interval of the CONNECT: a DISCONNECT may not
+    /// raise 0 (§3.14.2.2.2).
+    var connectSessionExpiry: UInt32 = 0
+    var aliases = TopicAliases(inboundMaximum: 0, outboundMaximum: 0)
 
     init(core: BrokerCore, remoteAddress: String, listenerIndex: Int) {
         self.core = core
@@ -193,7 +203,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             if case .unsupportedProtocolLevel = error, case .awaitingConnect = state {
                 send(.connack(ConnAckPacket(returnCode: .unacceptableProtocolVersion)))
             }
-            close(.protocolError(error.description))
+            close(.protocolError(error.description, code: error.reasonCode))
         } catch {
             close(.protocolError("\(error)"))
         }
@@ -217,101 +227,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    // MARK: Packets
-
-    private func handleConnect(_ connect: ConnectPacket) {
-        if let will = connect.will, let problem = BrokerCore.depthProblem(will.topic) {
-            close(.protocolError("will \(problem)"))
-            return
-        }
-        if connect.keepAlive > 0 {
-            silenceAllowance = .milliseconds(Int64(connect.keepAlive) * 1500)
-            silenceDeadline = .now() + .milliseconds(Int64(connect.keepAlive) * 1500)
-        } else {
-            silenceDeadline = nil
-        }
-        let (connack, session): (ConnAckPacket, Session)
-        switch core.connect(connect, from: self) {
-        case .success(let accepted):
-            (connack, session) = accepted
-        case .failure(let refusal):
-            send(.connack(refusal.connack))
-            close(.refused("client id \"\(connect.clientID)\": \(refusal.reason)"))
-            return
-        }
-        send(.connack(connack))
-        state = .connected(session, will: connect.will)
-        clientIDForLogs = session.clientID
-        log(.info, """
-            client connected (\(connect.protocolVersion), \(connect.cleanSession ? "clean" : "persistent") session, \
-            keepalive \(connect.keepAlive) s)
-            """)
-        session.attach(self)
-    }
-
-    private func handle(_ packet: Packet, in session: Session) {
-        switch packet {
-        case .publish(let publish):
-            handlePublish(publish, in: session)
-        case .puback(let ack):
-            if session.outgoing.acknowledge(ack.packetID) {
-                session.sendQueued()
-                core.subscriberProgressed(session)
-            }
-        case .pubrec(let ack):
-            _ = session.outgoing.received(ack.packetID)
-            send(.pubrel(ack))
-        case .pubrel(let ack):
-            session.awaitingRelease.remove(ack.packetID)
-            send(.pubcomp(ack))
-        case .pubcomp(let ack):
-            if session.outgoing.complete(ack.packetID) {
-                session.sendQueued()
-                core.subscriberProgressed(session)
-            }
-        case .subscribe(let subscribe):
-            let codes = core.subscribe(session, to: subscribe.subscriptions)
-            send(.suback(SubAckPacket(packetID: subscribe.packetID, returnCodes: codes)))
-            core.deliverRetained(to: session, for: subscribe.subscriptions, granted: codes)
-        case .unsubscribe(let unsubscribe):
-            core.unsubscribe(session, from: unsubscribe.filters)
-            send(.unsuback(AckPacket(packetID: unsubscribe.packetID)))
-        case .pingreq:
-            send(.pingresp)
-        case .disconnect:
-            close(.disconnected)
-        case .connect:
-            close(.protocolError("second CONNECT"))
-        case .connack, .suback, .unsuback, .pingresp:
-            close(.protocolError("\(packet.type) is not sent by clients"))
-        case .auth:
-            close(.protocolError("AUTH needs MQTT 5"))
-        }
-    }
-
-    private func handlePublish(_ publish: PublishPacket, in session: Session) {
-        core.statistics.publishReceived += 1
-        if let problem = BrokerCore.depthProblem(publish.topic) {
-            close(.protocolError("PUBLISH \(problem)"))
-            return
-        }
-        let message = MQTTMessage(topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain)
-        let routed = core.mayPublish(publish.topic, from: session)
-        switch publish.qos {
-        case .atMostOnce:
-            if routed { core.publish(message, from: self) }
-        case .atLeastOnce:
-            if routed { core.publish(message, from: self) }
-            send(.puback(AckPacket(packetID: publish.packetID)))
-        case .exactlyOnce:
-            // Delivered on first receipt; a resend before PUBREL is only acknowledged again.
-            if session.awaitingRelease.insert(publish.packetID).inserted, routed {
-                core.publish(message, from: self)
-            }
-            send(.pubrec(AckPacket(packetID: publish.packetID)))
-        }
-    }
-
     // MARK: Output and ending
 
     /// Encodes and writes a packet.
@@ -319,11 +234,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         do {
             if case .publish(let publish) = packet {
-                send(try EncodedPublish(publish))
+                send(try EncodedPublish(publish, version: version))
                 return
             }
             var buffer = context.channel.allocator.buffer(capacity: 64)
-            try buffer.writeMQTTPacket(packet)
+            try buffer.writeMQTTPacket(packet, version: version)
             count(bytes: buffer.readableBytes)
             write(buffer)
         } catch {
@@ -359,8 +274,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Ends the session side of the connection and closes the socket.
+    /// Ends the session side of the connection and closes the socket. An
+    /// MQTT 5 client is told why first, when the broker ends it.
     func close(_ reason: EndReason) {
+        if case .connected = state, version == .v5, let code = reason.disconnectReasonCode {
+            var properties = Properties()
+            properties.reasonString = reason.description
+            send(.disconnect(DisconnectPacket(reasonCode: code, properties: properties)))
+        }
         end(reason)
         guard let context else { return }
         flushScheduled = false
@@ -393,7 +314,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Logs with the peer and client id, built only when the level is on:
     /// a logger with metadata per connection would cost every idle device
     /// a few hundred bytes.
-    private func log(_ level: Logger.Level, _ message: @autoclosure () -> Logger.Message) {
+    func log(_ level: Logger.Level, _ message: @autoclosure () -> Logger.Message) {
         let logger = core.logger
         guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = ["peer": "\(remoteAddress)"]

@@ -9,7 +9,7 @@ import NIOCore
 /// `max_inflight_bytes`, the queue by `max_queued_messages` and
 /// `max_queued_bytes`, whichever is reached first (as Mosquitto). Order is
 /// kept: a message leaves the queue only for the end of the window.
-struct OutgoingMessages {
+struct OutgoingMessages<Message: FlowMessage> {
     /// Where an inflight message stands in its QoS flow.
     enum Stage: Equatable {
         /// PUBLISH sent; awaiting PUBACK (QoS 1) or PUBREC (QoS 2).
@@ -20,7 +20,7 @@ struct OutgoingMessages {
 
     struct Entry {
         var packetID: UInt16
-        var message: MQTTMessage
+        var message: Message
         var stage: Stage
         /// When it entered the window, for resending in order.
         var sequence: UInt64
@@ -35,7 +35,9 @@ struct OutgoingMessages {
         case dropped
     }
 
-    let maximumInflight: Int
+    /// The configured window, or the client's Receive Maximum if smaller.
+    private(set) var maximumInflight: Int
+    private let configuredMaximumInflight: Int
     let maximumInflightBytes: Int
     let maximumQueued: Int
     let maximumQueuedBytes: Int
@@ -46,7 +48,7 @@ struct OutgoingMessages {
     /// Topic and payload bytes of the inflight messages.
     private(set) var inflightBytes = 0
     // A Deque: most clients never have a queue, and an empty one costs nothing.
-    private(set) var queued = Deque<MQTTMessage>()
+    private(set) var queued = Deque<Message>()
     /// Topic and payload bytes of the queued messages.
     private(set) var queuedBytes = 0
     private var lastPacketID: UInt16 = 0
@@ -56,7 +58,8 @@ struct OutgoingMessages {
     ///   - maximumQueuedBytes: 0 for no bound but the count.
     init(maximumInflight: Int, maximumInflightBytes: Int = 0, maximumQueued: Int, maximumQueuedBytes: Int) {
         // Every flight holds a packet identifier; there are 65,535.
-        self.maximumInflight = min(max(1, maximumInflight), 65_535)
+        self.configuredMaximumInflight = min(max(1, maximumInflight), 65_535)
+        self.maximumInflight = configuredMaximumInflight
         self.maximumInflightBytes = max(0, maximumInflightBytes)
         self.maximumQueued = max(0, maximumQueued)
         self.maximumQueuedBytes = max(0, maximumQueuedBytes)
@@ -72,14 +75,23 @@ struct OutgoingMessages {
         queued.count <= maximumQueued / 4 && (maximumQueuedBytes == 0 || queuedBytes <= maximumQueuedBytes / 4)
     }
 
-    /// The bytes a message takes in the queue.
-    static func size(of message: MQTTMessage) -> Int {
-        message.topic.utf8.count + message.payload.readableBytes
+    /// Narrows the window to what the client says it can take (MQTT 5's
+    /// Receive Maximum, at each CONNECT; nil for no limit of its own).
+    /// Messages already in a wider window finish their flows; no new one
+    /// starts until the window is below the new width.
+    mutating func limitWindow(toClientMaximum clientMaximum: Int?) {
+        maximumInflight = min(configuredMaximumInflight, clientMaximum ?? .max)
     }
 
+    /// Whether every place of the window is taken.
+    var isWindowFull: Bool { inflight.count >= maximumInflight }
+
+    /// Whether the client holds none of these messages: its window is empty and nothing waits.
+    var isEmpty: Bool { inflight.isEmpty && queued.isEmpty }
+
     /// Takes a QoS 1 or 2 message; `windowOpen` is false while the client is away.
-    mutating func admit(_ message: MQTTMessage, windowOpen: Bool) -> Admission {
-        let size = Self.size(of: message)
+    mutating func admit(_ message: Message, windowOpen: Bool) -> Admission {
+        let size = message.byteCount
         if windowOpen && queued.isEmpty && windowHasRoom(forBytes: size) {
             return .send(startFlight(message, size: size))
         }
@@ -92,11 +104,18 @@ struct OutgoingMessages {
         return .queued
     }
 
-    /// Moves queued messages into free places of the window, in order.
-    mutating func refill() -> [Entry] {
+    /// Moves queued messages into free places of the window, in order;
+    /// those expired on the way are dropped and counted in `expired`.
+    mutating func refill(at now: NIODeadline = .now(), expired: inout Int) -> [Entry] {
         var started: [Entry] = []
         while let next = queued.first {
-            let size = Self.size(of: next)
+            let size = next.byteCount
+            if next.isExpired(at: now) {
+                queued.removeFirst()
+                queuedBytes -= size
+                expired += 1
+                continue
+            }
             guard windowHasRoom(forBytes: size) else { break }
             queued.removeFirst()
             queuedBytes -= size
@@ -143,14 +162,23 @@ struct OutgoingMessages {
         queuedBytes = 0
     }
 
-    private mutating func finish(_ packetID: UInt16, expecting stage: Stage, qos: QoS) -> Bool {
-        guard let entry = inflight[packetID], entry.stage == stage, entry.message.qos == qos else { return false }
-        inflight[packetID] = nil
-        inflightBytes -= Self.size(of: entry.message)
+    /// Ends a flight before its acknowledgement: the client refused it (a
+    /// PUBREC with an error reason code), or it can never be sent (larger
+    /// than the client's Maximum Packet Size). Returns whether it was ours.
+    mutating func abandon(_ packetID: UInt16) -> Bool {
+        guard let entry = inflight.removeValue(forKey: packetID) else { return false }
+        inflightBytes -= entry.message.byteCount
         return true
     }
 
-    private mutating func startFlight(_ message: MQTTMessage, size: Int) -> Entry {
+    private mutating func finish(_ packetID: UInt16, expecting stage: Stage, qos: QoS) -> Bool {
+        guard let entry = inflight[packetID], entry.stage == stage, entry.message.qos == qos else { return false }
+        inflight[packetID] = nil
+        inflightBytes -= entry.message.byteCount
+        return true
+    }
+
+    private mutating func startFlight(_ message: Message, size: Int) -> Entry {
         flightsStarted += 1
         inflightBytes += size
         let entry = Entry(packetID: nextPacketID(), message: message, stage: .published, sequence: flightsStarted)

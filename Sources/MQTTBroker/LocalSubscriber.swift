@@ -5,7 +5,7 @@ import NIOCore
 /// Its handler runs on the broker's event loop and must return quickly.
 final class LocalSubscriber: Subscriber {
     private let handler: @Sendable (MQTTMessage) -> Void
-    var filters: Set<String> = []
+    var filters: Set<SubscriptionFilter> = []
     var routingMark = RoutingMark()
     var flowControl = FlowControl()
     /// Set by the daemon while its input queue is full.
@@ -13,14 +13,16 @@ final class LocalSubscriber: Subscriber {
     var hasCaughtUp: Bool { !isBehind }
     var ownConnection: ConnectionHandler? { nil }
     var name: String { "the in-process subscriber" }
+    var canTakeSharedMessage: Bool { !isBehind }
 
     init(handler: @escaping @Sendable (MQTTMessage) -> Void) {
         self.handler = handler
     }
 
-    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?) {
-        var message = message
-        message.qos = qos
+    func deliver(_ message: BrokerMessage, as delivery: Delivery, encoded: inout SharedEncoding) {
+        var message = message.message
+        message.qos = delivery.qos
+        message.retain = delivery.retain
         handler(message)
     }
 }

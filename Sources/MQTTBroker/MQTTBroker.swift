@@ -9,7 +9,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// The embedded MQTT 3.1 / 3.1.1 broker.
+/// The embedded MQTT broker: 3.1, 3.1.1 and 5.0.
 ///
 /// All broker state lives on one event loop, as Mosquitto lives on one
 /// thread: connections, routing and the in-process API meet there without
@@ -86,7 +86,7 @@ public final class MQTTBroker: Sendable {
         let task = configuration.systemTopicInterval.map { interval in
             let core = self.core
             return eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
-                for message in SystemTopics.messages(for: core.value.status) { core.value.publish(message) }
+                for message in SystemTopics.messages(for: core.value.status) { core.value.publish(BrokerMessage(message)) }
             }
         }
         // A quarter second of slack on connect_timeout and keepalive, for one timer in all.
@@ -262,11 +262,14 @@ public enum TopicRefusal: Error, Sendable, CustomStringConvertible {
     case invalid(Topic.SyntaxError)
     /// Deeper than `BrokerConfiguration.maximumTopicLevels`.
     case tooDeep(String)
+    /// A shared subscription (`$share/GROUP/FILTER`) that is not well formed.
+    case invalidShare(String)
 
     public var description: String {
         switch self {
         case .invalid(let error): "\(error)"
         case .tooDeep(let problem): problem
+        case .invalidShare(let problem): "invalid shared subscription: \(problem)"
         }
     }
 }

@@ -14,7 +14,7 @@ struct PacketReader {
     private var pending: ByteBuffer?
 
     init(maximumPacketSize: Int) {
-        self.decoder = MQTTDecoder(maximumPacketSize: maximumPacketSize)
+        self.decoder = MQTTDecoder(maximumPacketSize: maximumPacketSize, supportedVersions: [.v3_1, .v3_1_1, .v5])
     }
 
     /// Adds bytes read from the socket, after those still pending.

@@ -4,16 +4,20 @@ import NIOCore
 /// What the broker keeps for one client id: its subscriptions, its message
 /// flows, and the connection it is on (if any).
 ///
-/// A clean session lives as long as its connection; a persistent one outlives
-/// it, queueing QoS 1 and 2 messages until the client returns.
+/// A session with an expiry interval of 0 lives as long as its connection;
+/// a longer one outlives it, queueing QoS 1 and 2 messages until the client
+/// returns or the session expires (`SessionExpiry`).
 final class Session: Subscriber {
     let clientID: String
-    var isPersistent: Bool
-    /// The live connection, or nil while a persistent client is away.
+    /// Seconds the session outlives its connection: MQTT 5's session expiry
+    /// interval; for 3.1.1, 0 for a clean session and `UInt32.max` (for
+    /// ever) for a persistent one. A DISCONNECT may change it.
+    var expiryInterval: UInt32
+    /// The live connection, or nil while the client is away.
     private(set) var connection: ConnectionHandler?
-    /// Filter → granted QoS.
-    var subscriptions: [String: QoS] = [:]
-    var outgoing: OutgoingMessages
+    /// Every subscription, by the filter the client wrote.
+    var subscriptions: [SubscriptionFilter: SubscriptionOptions] = [:]
+    var outgoing: OutgoingMessages<Outgoing>
     /// Incoming QoS 2 packet ids delivered onward and awaiting PUBREL: a
     /// resent PUBLISH with one of these ids is not delivered twice.
     var awaitingRelease: Set<UInt16> = []
@@ -25,14 +29,15 @@ final class Session: Subscriber {
     /// that listener has an ACL.
     var permissions: ClientPermissions?
     var listenerIndex = 0
-    /// Since when a persistent session's client is away, for its expiry.
-    var awaySince: NIODeadline?
+    /// When the session expires while its client is away; nil while it is
+    /// connected, or if it never expires.
+    var expiryDeadline: NIODeadline?
     private let statistics: BrokerStatistics
 
-    init(clientID: String, isPersistent: Bool, limits: BrokerConfiguration, statistics: BrokerStatistics) {
+    init(clientID: String, expiryInterval: UInt32, limits: BrokerConfiguration, statistics: BrokerStatistics) {
         self.clientID = clientID
         self.identity = ClientIdentity(clientID: clientID, username: nil)
-        self.isPersistent = isPersistent
+        self.expiryInterval = expiryInterval
         self.outgoing = OutgoingMessages(
             maximumInflight: limits.maximumInflightMessages, maximumInflightBytes: limits.maximumInflightBytes,
             maximumQueued: limits.maximumQueuedMessages,
@@ -40,11 +45,13 @@ final class Session: Subscriber {
         self.statistics = statistics
     }
 
-    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?) {
+    /// Whether the session outlives its connection.
+    var isPersistent: Bool { expiryInterval > 0 }
+    var isAway: Bool { connection == nil }
+
+    func deliver(_ message: BrokerMessage, as delivery: Delivery, encoded: inout SharedEncoding) {
         if let permissions, !permissions.mayReceive(topic: message.topic) { return }
-        var message = message
-        message.qos = qos
-        guard qos != .atMostOnce else {
+        guard delivery.qos != .atMostOnce else {
             // QoS 0 is not queued for absent clients (Mosquitto's default) and
             // is dropped for clients that do not keep up.
             guard let connection else { return }
@@ -52,20 +59,11 @@ final class Session: Subscriber {
                 statistics.droppedMessages += 1
                 return
             }
-            if encodedQoS0 == nil {
-                // Every topic is checked before it is routed: this fails only on a bug, and sends nothing then.
-                guard let encoded = try? EncodedPublish(PublishPacket(topic: message.topic, payload: message.payload, retain: message.retain))
-                else {
-                    statistics.droppedMessages += 1
-                    return
-                }
-                encodedQoS0 = encoded
-            }
-            connection.send(encodedQoS0!)
+            if !connection.send(message, delivery, encoded: &encoded) { statistics.droppedMessages += 1 }
             return
         }
-        switch outgoing.admit(message, windowOpen: connection != nil) {
-        case .send(let entry): send(entry, dup: false)
+        switch outgoing.admit(Outgoing(message: message, delivery: delivery), windowOpen: connection != nil) {
+        case .send(let entry): if !send(entry, dup: false) { sendQueued() }
         case .queued: break
         case .dropped: statistics.droppedMessages += 1
         }
@@ -75,6 +73,8 @@ final class Session: Subscriber {
     /// in order and with DUP set, then what was queued.
     func attach(_ connection: ConnectionHandler) {
         self.connection = connection
+        expiryDeadline = nil
+        outgoing.limitWindow(toClientMaximum: connection.clientReceiveMaximum)
         for entry in outgoing.inflightInOrder { send(entry, dup: true) }
         sendQueued()
     }
@@ -88,23 +88,39 @@ final class Session: Subscriber {
     var hasCaughtUp: Bool { outgoing.isAtOrBelowLowWater }
     var ownConnection: ConnectionHandler? { connection }
     var name: String { "client \"\(clientID)\"" }
+    var canTakeSharedMessage: Bool { connection != nil && !outgoing.isWindowFull }
 
     /// Lets queued messages into the window freed by an acknowledgement.
     func sendQueued() {
         guard connection != nil else { return }
-        for entry in outgoing.refill() { send(entry, dup: false) }
+        var expired = 0
+        // A message the client cannot take frees its place at once: fill it too.
+        var placesFreed = true
+        while placesFreed {
+            placesFreed = false
+            for entry in outgoing.refill(expired: &expired) where !send(entry, dup: false) { placesFreed = true }
+        }
+        statistics.expiredMessages += expired
     }
 
-    private func send(_ entry: OutgoingMessages.Entry, dup: Bool) {
-        guard let connection else { return }
+    /// Sends an inflight message at its stage; false when it was too large
+    /// for the client, and its flow was ended instead.
+    @discardableResult
+    private func send(_ entry: OutgoingMessages<Outgoing>.Entry, dup: Bool) -> Bool {
+        guard let connection else { return true }
         switch entry.stage {
         case .published:
-            let message = entry.message
-            connection.send(.publish(PublishPacket(
-                topic: message.topic, payload: message.payload, qos: message.qos,
-                retain: message.retain, dup: dup, packetID: entry.packetID)))
+            let outgoing = entry.message
+            var unshared = SharedEncoding()
+            if !connection.send(outgoing.message, outgoing.delivery, packetID: entry.packetID, dup: dup, encoded: &unshared) {
+                // Larger than this client takes: it can never be sent, so its flow ends here.
+                _ = self.outgoing.abandon(entry.packetID)
+                statistics.droppedMessages += 1
+                return false
+            }
         case .released:
             connection.send(.pubrel(AckPacket(packetID: entry.packetID)))
         }
+        return true
     }
 }

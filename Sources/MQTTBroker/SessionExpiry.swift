@@ -1,31 +1,55 @@
-import DequeModule
+import HeapModule
 import NIOCore
 
-/// Persistent sessions whose client is away, in the order they will expire
-/// (`persistent_client_expiration`): one timeout for all, so the order
-/// they left in is the order they expire in, and each sweep looks only at
-/// the front.
+/// Sessions whose client is away, by the time each expires: MQTT 5's
+/// session expiry interval, bounded by `persistent_client_expiration`
+/// (which alone bounds 3.1.1's persistent sessions). A heap, so that each
+/// sweep looks only at the earliest.
 struct SessionExpiry {
-    let expiration: TimeAmount
-    private var waiting = Deque<(deadline: NIODeadline, session: Session)>()
+    /// `persistent_client_expiration`: nil for no bound.
+    let limit: TimeAmount?
+    private var waiting = Heap<Due>()
+    private var sequence: UInt64 = 0
 
-    init(expiration: TimeAmount) {
-        self.expiration = expiration
+    private struct Due: Comparable {
+        var deadline: NIODeadline
+        var sequence: UInt64
+        var session: Session
+
+        static func < (lhs: Due, rhs: Due) -> Bool {
+            (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence)
+        }
+
+        static func == (lhs: Due, rhs: Due) -> Bool { lhs.sequence == rhs.sequence }
     }
 
-    /// The session's client has just left.
-    mutating func clientLeft(_ session: Session, at now: NIODeadline = .now()) {
-        session.awaySince = now
-        waiting.append((now + expiration, session))
+    init(limit: TimeAmount?) {
+        self.limit = limit
+    }
+
+    /// The session's client has just left; returns false when the session
+    /// ends now (an expiry interval of 0).
+    mutating func clientLeft(_ session: Session, at now: NIODeadline = .now()) -> Bool {
+        guard session.expiryInterval > 0 else { return false }
+        var lifetime = session.expiryInterval == .max ? nil : TimeAmount.seconds(Int64(session.expiryInterval))
+        if let limit { lifetime = min(lifetime ?? limit, limit) }
+        guard let lifetime else {
+            session.expiryDeadline = nil
+            return true
+        }
+        sequence += 1
+        session.expiryDeadline = now + lifetime
+        waiting.insert(Due(deadline: now + lifetime, sequence: sequence, session: session))
+        return true
     }
 
     /// The sessions expired by `now` whose clients are still away.
     mutating func expired(by now: NIODeadline) -> [Session] {
         var expired: [Session] = []
-        while let first = waiting.first, first.deadline <= now {
-            waiting.removeFirst()
+        while let first = waiting.min, first.deadline <= now {
+            waiting.removeMin()
             // A client that came back (and maybe left again since) is not due by this entry.
-            if first.session.connection == nil, let since = first.session.awaySince, since + expiration == first.deadline {
+            if first.session.isAway, first.session.expiryDeadline == first.deadline {
                 expired.append(first.session)
             }
         }

@@ -6,11 +6,15 @@ import NIOCore
 ///
 /// Only the broker's event loop touches subscribers.
 protocol Subscriber: AnyObject {
-    /// Hands over one message at the QoS it is delivered with, which is the
-    /// lower of the published QoS and the granted QoS. `encodedQoS0` caches
-    /// the message's QoS 0 PUBLISH bytes across the subscribers of one
-    /// routing pass, so a fan-out encodes it once.
-    func deliver(_ message: MQTTMessage, qos: QoS, encodedQoS0: inout EncodedPublish?)
+    /// Hands over one message as `delivery` says (QoS, RETAIN flag,
+    /// subscription identifiers). `encoded` caches the message's QoS 0
+    /// PUBLISH bytes across the subscribers of one routing pass, so a
+    /// fan-out encodes it once per protocol version.
+    func deliver(_ message: BrokerMessage, as delivery: Delivery, encoded: inout SharedEncoding)
+
+    /// Whether it is a good choice for a message of a shared subscription
+    /// now: connected, with room in its window.
+    var canTakeSharedMessage: Bool { get }
 
     /// Whether it is behind, and who waits for it (`BrokerCore+Backpressure`).
     var flowControl: FlowControl { get set }
@@ -40,8 +44,8 @@ struct RoutingMark {
 
 extension Subscriber {
     /// Delivers one message outside a routing pass (retained messages).
-    func deliver(_ message: MQTTMessage, qos: QoS) {
-        var unshared: EncodedPublish?
-        deliver(message, qos: qos, encodedQoS0: &unshared)
+    func deliver(_ message: BrokerMessage, as delivery: Delivery) {
+        var unshared = SharedEncoding()
+        deliver(message, as: delivery, encoded: &unshared)
     }
 }

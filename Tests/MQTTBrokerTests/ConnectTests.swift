@@ -18,8 +18,8 @@ struct ConnectTests {
     @Test func unsupportedProtocolLevelGetsReturnCode1AndClose() async throws {
         try await withBroker { _, port in
             let client = try await RawClient.connect(to: port)
-            // CONNECT, protocol "MQTT" level 5, clean session, keepalive 60, client id "x".
-            try await client.send(bytes: [0x10, 13, 0, 4, 0x4D, 0x51, 0x54, 0x54, 5, 0x02, 0, 60, 0, 1, 0x78])
+            // CONNECT, protocol "MQTT" level 6 (no such version yet), clean session, keepalive 60, client id "x".
+            try await client.send(bytes: [0x10, 13, 0, 4, 0x4D, 0x51, 0x54, 0x54, 6, 0x02, 0, 60, 0, 1, 0x78])
             #expect(try await client.next() == .connack(ConnAckPacket(returnCode: .unacceptableProtocolVersion)))
             #expect(await client.waitForClose())
         }

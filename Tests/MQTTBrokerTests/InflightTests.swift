@@ -6,7 +6,7 @@ import Testing
 struct InflightTests {
     @Test("a window wider than the packet identifiers is 65,535 wide: the next message waits, nothing spins")
     func theWindowNeverOutgrowsThePacketIdentifiers() {
-        var outgoing = OutgoingMessages(maximumInflight: 70_000, maximumQueued: 10, maximumQueuedBytes: 0)
+        var outgoing = OutgoingMessages<MQTTMessage>(maximumInflight: 70_000, maximumQueued: 10, maximumQueuedBytes: 0)
         let message = MQTTMessage(topic: "t", payload: "x", qos: .atLeastOnce)
         var identifiers = Set<UInt16>()
         for _ in 0..<65_535 {
@@ -22,7 +22,8 @@ struct InflightTests {
             return
         }
         let acknowledged = outgoing.acknowledge(1)
-        let refilled = outgoing.refill().map(\.packetID)
+        var expired = 0
+        let refilled = outgoing.refill(expired: &expired).map(\.packetID)
         #expect(acknowledged)
         #expect(refilled == [1])
     }

@@ -12,12 +12,15 @@ import Synchronization
 final class RawClient: Sendable {
     private let channel: any Channel
     private let inbox: Inbox
+    /// The version packets are written and read in.
+    let version: ProtocolVersion
 
     /// - Parameter autoRead: false makes a consumer that never reads its socket.
     /// - Parameter group: where the connection runs; the shared singleton
     ///   unless a test must not depend on what other tests do on it.
     static func connect(
-        to port: Int, autoRead: Bool = true, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        to port: Int, autoRead: Bool = true, version: ProtocolVersion = .v3_1_1,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RawClient {
         let inbox = Inbox()
         let channel = try await ClientBootstrap(group: group)
@@ -26,13 +29,13 @@ final class RawClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(MQTTDecoder()),
+                        ByteToMessageHandler(MQTTDecoder(version: version, supportedVersions: [.v3_1, .v3_1_1, .v5])),
                         Recorder(inbox: inbox),
                     ])
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        return RawClient(channel: channel, inbox: inbox)
+        return RawClient(channel: channel, inbox: inbox, version: version)
     }
 
     /// Connects and completes CONNECT / CONNACK.
@@ -40,21 +43,39 @@ final class RawClient: Sendable {
         to port: Int, clientID: String, cleanSession: Bool = true, keepAlive: UInt16 = 60, will: Will? = nil,
         version: ProtocolVersion = .v3_1_1, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (RawClient, ConnAckPacket) {
-        let client = try await connect(to: port, group: group)
-        try await client.send(.connect(ConnectPacket(
-            protocolVersion: version, clientID: clientID, cleanSession: cleanSession, keepAlive: keepAlive, will: will)))
+        try await connected(to: port, ConnectPacket(
+            protocolVersion: version, clientID: clientID, cleanSession: cleanSession, keepAlive: keepAlive, will: will),
+            group: group)
+    }
+
+    /// Connects with this CONNECT, in its version, and completes CONNECT / CONNACK.
+    static func connected(
+        to port: Int, _ connect: ConnectPacket, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> (RawClient, ConnAckPacket) {
+        let client = try await self.connect(to: port, version: connect.protocolVersion, group: group)
+        try await client.send(.connect(connect))
         guard case .connack(let connack) = try await client.next() else { throw RawClientError.unexpected("no CONNACK") }
         return (client, connack)
     }
 
-    private init(channel: any Channel, inbox: Inbox) {
+    /// An MQTT 5 connection, its CONNECT built by `configure`.
+    static func connected5(
+        to port: Int, clientID: String, cleanStart: Bool = true, _ configure: (inout ConnectPacket) -> Void = { _ in }
+    ) async throws -> (RawClient, ConnAckPacket) {
+        var connect = ConnectPacket(protocolVersion: .v5, clientID: clientID, cleanSession: cleanStart)
+        configure(&connect)
+        return try await connected(to: port, connect)
+    }
+
+    private init(channel: any Channel, inbox: Inbox, version: ProtocolVersion) {
         self.channel = channel
         self.inbox = inbox
+        self.version = version
     }
 
     func send(_ packet: Packet) async throws {
         var buffer = channel.allocator.buffer(capacity: 64)
-        try buffer.writeMQTTPacket(packet)
+        try buffer.writeMQTTPacket(packet, version: version)
         try await channel.writeAndFlush(buffer)
     }
 
@@ -67,7 +88,7 @@ final class RawClient: Sendable {
     /// to stop.
     func pingRepeatedly(every interval: TimeAmount) throws -> RepeatedTask {
         var ping = channel.allocator.buffer(capacity: 2)
-        try ping.writeMQTTPacket(.pingreq)
+        try ping.writeMQTTPacket(.pingreq, version: version)
         let channel = self.channel
         return channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [ping] _ in
             channel.writeAndFlush(ping, promise: nil)
@@ -80,7 +101,14 @@ final class RawClient: Sendable {
     var isClosed: Bool { inbox.isClosed }
 
     func subscribe(_ filter: String, qos: QoS = .atMostOnce, packetID: UInt16 = 1) async throws -> [SubscribeReturnCode] {
-        try await send(.subscribe(SubscribePacket(packetID: packetID, subscriptions: [.init(filter: filter, qos: qos)])))
+        try await subscribe([TopicSubscription(filter: filter, qos: qos)], packetID: packetID)
+    }
+
+    /// Subscribes with these options and properties (MQTT 5), returning the SUBACK's codes.
+    func subscribe(
+        _ subscriptions: [TopicSubscription], properties: Properties = Properties(), packetID: UInt16 = 1
+    ) async throws -> [SubscribeReturnCode] {
+        try await send(.subscribe(SubscribePacket(packetID: packetID, subscriptions: subscriptions, properties: properties)))
         guard case .suback(let suback) = try await next() else { throw RawClientError.unexpected("no SUBACK") }
         return suback.returnCodes
     }
