@@ -113,4 +113,33 @@ struct AuthPasswordInteropTests {
             }
         }
     }
+
+    /// MQTT 5 says why in other words (0x86, 0x87...): ours and Mosquitto's,
+    /// both brokers running with the same password file, asked alike.
+    @Test(.enabled(if: Peers.enabled("mosquitto")))
+    func mqtt5ConnackReasonCodesAreMosquittos() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("passwd").path
+        var file = PasswordFile()
+        try file.set(username: "jake", password: bytes("1234"))
+        try file.write(to: path)
+        let credentials: [(String?, String?)] = [
+            (nil, nil), ("jake", "1234"), ("jake", "wrong"), ("jake", nil), ("nobody", "1234"), (nil, "1234"),
+        ]
+        for allowAnonymous in [false, true] {
+            let mosquitto = try await MosquittoBroker.start(allowAnonymous: allowAnonymous, passwordFile: path)
+            defer { mosquitto.stop() }
+            try await withBroker({
+                $0.listeners = [.init(host: "127.0.0.1", port: 0, security: .init(allowAnonymous: allowAnonymous, passwordFile: path))]
+            }) { _, port in
+                for (username, password) in credentials {
+                    let theirs = try await AuthPeer.connectReturnCode(port: mosquitto.port, username: username, password: password, version: .v5)
+                    let ours = try await AuthPeer.connectReturnCode(port: port, username: username, password: password, version: .v5)
+                    #expect(
+                        ours == theirs,
+                        "allow_anonymous \(allowAnonymous), \(username ?? "-")/\(password ?? "-"): ours \(String(describing: ours)), Mosquitto's \(String(describing: theirs))")
+                }
+            }
+        }
+    }
 }

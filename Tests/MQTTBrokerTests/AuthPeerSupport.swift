@@ -20,7 +20,7 @@ enum AuthPeer {
     static func connect(
         port: Int, clientID: String, username: String?, password: String?, version: ProtocolVersion = .v3_1_1
     ) async throws -> (RawClient, ConnectReturnCode?) {
-        let client = try await RawClient.connect(to: port)
+        let client = try await RawClient.connect(to: port, version: version)
         try await client.send(
             .connect(
                 ConnectPacket(

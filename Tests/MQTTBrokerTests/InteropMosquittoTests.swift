@@ -74,6 +74,53 @@ struct InteropMosquittoTests {
     }
 }
 
+/// MQTT 5 between mosquitto_pub and mosquitto_sub (libmosquitto's v5),
+/// through our broker: what the publisher set arrives as it was set.
+@Suite("Interop: MQTT 5 with mosquitto_pub and mosquitto_sub", .timeLimit(.minutes(2)))
+struct InteropMosquittoV5Tests {
+    @Test(
+        "properties, subscription identifiers and shared subscriptions reach libmosquitto's v5 clients",
+        .enabled(if: Peers.enabled("mosquitto_sub", "mosquitto_pub")))
+    func propertiesAndSharedSubscriptions() async throws {
+        try await withInteropBroker { broker in
+            let mosquitto = try InteropMosquitto(port: broker.port)
+            let format = "%t|%q|%P|%C|%R|%D|%F|%S|%E|%p"
+            let plain = try mosquitto.subscribe(
+                ["-V", "mqttv5", "-t", "v5/#", "-q", "1", "-C", "3", "-D", "subscribe", "subscription-identifier", "42"],
+                format: format)
+            defer { plain.stop() }
+            let workers = try (0..<2).map { _ in
+                try mosquitto.subscribe(["-V", "mqttv5", "-t", "$share/workers/v5/job", "-q", "1", "-C", "1"], format: "%p")
+            }
+            defer { for worker in workers { worker.stop() } }
+            try await broker.waitForSubscriptions(3)
+
+            try await mosquitto.publish([
+                "-V", "mqttv5", "-t", "v5/lamp", "-q", "1", "-m", "on",
+                "-D", "publish", "user-property", "room", "hall", "-D", "publish", "user-property", "by", "rule",
+                "-D", "publish", "content-type", "text/plain", "-D", "publish", "response-topic", "v5/answers",
+                "-D", "publish", "correlation-data", "c-17", "-D", "publish", "payload-format-indicator", "1",
+                "-D", "publish", "message-expiry-interval", "3600",
+            ])
+            for job in ["job 1", "job 2"] {
+                try await mosquitto.publish(["-V", "mqttv5", "-t", "v5/job", "-q", "1", "-m", job])
+            }
+
+            #expect(await plain.interopExit() == 0, "mosquitto_sub: \(plain.output)")
+            let lines = plain.interopLines
+            try #require(lines.count == 3, "\(lines)")
+            #expect(lines[0].hasPrefix("v5/lamp|1|room:hall by:rule|text/plain|v5/answers|c-17|1|42|"), "\(lines[0])")
+            #expect(lines[0].hasSuffix("|on"))
+            let expiry = Int(lines[0].split(separator: "|")[8]) ?? 0
+            #expect((3590...3600).contains(expiry))
+            #expect(lines[1...].map { $0.hasSuffix("|job 1") || $0.hasSuffix("|job 2") } == [true, true])
+            // One job to each worker of the group.
+            for worker in workers { #expect(await worker.interopExit() == 0, "worker: \(worker.output)") }
+            #expect(Set(workers.flatMap(\.interopLines)) == ["job 1", "job 2"])
+        }
+    }
+}
+
 /// `$SYS/broker/...` read with mosquitto_sub, as dashboards made for
 /// Mosquitto read it.
 @Suite("Interop: $SYS topics", .timeLimit(.minutes(2)))
