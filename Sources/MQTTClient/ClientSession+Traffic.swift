@@ -33,10 +33,14 @@ extension ClientSession {
         case .pubrel(let ack):
             receivedExactlyOnce.remove(ack.packetID)
             channel.write(Packet.pubcomp(ack), promise: nil)
-        case .puback(let ack):
-            complete(outbound.puback(ack.packetID), packetID: ack.packetID, type: .puback, on: channel)
-        case .pubrec(let ack):
-            complete(outbound.pubrec(ack.packetID), packetID: ack.packetID, type: .pubrec, on: channel)
+        case .puback(let ack), .pubrec(let ack):
+            if ack.reasonCode.isError {
+                complete(outbound.refused(ack.packetID), packetID: ack.packetID, type: packet.type, on: channel, refusal: ack)
+            } else if case .puback = packet {
+                complete(outbound.puback(ack.packetID), packetID: ack.packetID, type: .puback, on: channel)
+            } else {
+                complete(outbound.pubrec(ack.packetID), packetID: ack.packetID, type: .pubrec, on: channel)
+            }
         case .pubcomp(let ack):
             complete(outbound.pubcomp(ack.packetID), packetID: ack.packetID, type: .pubcomp, on: channel)
         case .suback(let suback):
@@ -47,6 +51,12 @@ extension ClientSession {
             break
         case .connack:
             protocolViolation(on: channel, "a second CONNACK")
+        case .disconnect(let disconnect) where configuration.protocolVersion == .v5:
+            logger.warning("the broker ended the connection", metadata: [
+                "mqtt.reason": "\(disconnect.reasonCode)", "mqtt.reason-string": "\(disconnect.properties.reasonString ?? "")",
+            ])
+            channel.pipeline.fireErrorCaught(
+                MQTTClientError.disconnectedByBroker(disconnect.reasonCode, reason: disconnect.properties.reasonString))
         case .connect, .subscribe, .unsubscribe, .pingreq, .disconnect, .auth:
             protocolViolation(on: channel, "a broker must not send \(packet.type)")
         }
@@ -55,6 +65,16 @@ extension ClientSession {
     /// QoS 1 is acknowledged after delivery; QoS 2 is delivered once, however
     /// often the broker resends it before PUBREL.
     private func receivedPublish(_ publish: PublishPacket, on channel: any Channel) {
+        var publish = publish
+        if configuration.protocolVersion == .v5 {
+            do {
+                publish.topic = try aliases.resolve(publish)
+            } catch {
+                protocolViolation(on: channel, error.description, code: error.reasonCode)
+                return
+            }
+            publish.properties.topicAlias = nil
+        }
         switch publish.qos {
         case .atMostOnce:
             deliver(publish)
@@ -68,7 +88,9 @@ extension ClientSession {
     }
 
     private func deliver(_ publish: PublishPacket) {
-        let message = MQTTMessage(topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain)
+        let message = MQTTMessage(
+            topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain,
+            properties: publish.properties)
         let (deliveries, overflows) = subscriptions.dispatch(message)
         if deliveries == 0 {
             logger.debug("no local subscription for message", metadata: ["mqtt.topic": "\(publish.topic)"])
@@ -82,12 +104,17 @@ extension ClientSession {
     }
 
     private func complete(
-        _ acknowledgement: OutboundPublishes.Acknowledgement, packetID: UInt16, type: PacketType, on channel: any Channel
+        _ acknowledgement: OutboundPublishes.Acknowledgement, packetID: UInt16, type: PacketType, on channel: any Channel,
+        refusal: AckPacket? = nil
     ) {
         switch acknowledgement {
         case .completed(let promise):
             packetIDs.release(packetID)
-            promise?.succeed()
+            if let refusal {
+                promise?.fail(MQTTClientError.publishRefused(refusal.reasonCode, reason: refusal.properties.reasonString))
+            } else {
+                promise?.succeed()
+            }
             sendAdmittedPublishes(on: channel)
         case .release:
             channel.write(Packet.pubrel(AckPacket(packetID: packetID)), promise: nil)
@@ -153,12 +180,16 @@ extension ClientSession {
     // MARK: Outgoing traffic
 
     func publish(_ packet: PublishPacket, promise: EventLoopPromise<Void>) {
+        if let limit = brokerMaximumPacketSize, let size = try? Packet.publish(packet).encodedSize(version: .v5), size > limit {
+            promise.fail(MQTTClientError.packetTooLarge(size: size, limit: limit))
+            return
+        }
         if packet.qos == .atMostOnce {
             guard case .connected(let connection) = state else {
                 promise.fail(MQTTClientError.notConnected)
                 return
             }
-            let written = connection.channel.write(Packet.publish(packet))
+            let written = connection.channel.write(Packet.publish(abbreviated(packet)))
             scheduleFlush()
             promise.completeWith(written.flatMapErrorThrowing { error in
                 throw MQTTClientError.connectionLost(reason: String(describing: error))
@@ -252,16 +283,30 @@ extension ClientSession {
             channel.write(packet, promise: nil)
         }
         for packet in outbound.resume(sessionPresent: sessionPresent, ids: &packetIDs) {
-            channel.write(packet, promise: nil)
+            if case .publish(let publish) = packet {
+                channel.write(Packet.publish(abbreviated(publish)), promise: nil)
+            } else {
+                channel.write(packet, promise: nil)
+            }
         }
         sendAdmittedPublishes(on: channel)
     }
 
     private func sendAdmittedPublishes(on channel: any Channel) {
         for packet in outbound.admit(ids: &packetIDs) {
-            channel.write(Packet.publish(packet), promise: nil)
+            channel.write(Packet.publish(abbreviated(packet)), promise: nil)
         }
         scheduleFlush()
+    }
+
+    /// The PUBLISH as it goes on this connection: with a topic alias where
+    /// the broker allows them (MQTT 5). The kept packet keeps its topic, for
+    /// a resend on another connection.
+    private func abbreviated(_ publish: PublishPacket) -> PublishPacket {
+        guard aliases.outboundMaximum > 0 else { return publish }
+        var publish = publish
+        aliases.abbreviate(&publish)
+        return publish
     }
 
     private func sendQueuedRequests(on channel: any Channel) {

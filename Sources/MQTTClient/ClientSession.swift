@@ -29,6 +29,15 @@ final class ClientSession {
     /// resend of the PUBLISH with one of these is not delivered again.
     var receivedExactlyOnce: Set<UInt16> = []
     var events = EventBroadcaster()
+    /// MQTT 5: the connection's topic aliases, both ways.
+    var aliases = TopicAliases(inboundMaximum: 0, outboundMaximum: 0)
+    /// MQTT 5: the largest packet the broker takes (CONNACK); nil for no limit but the protocol's.
+    var brokerMaximumPacketSize: Int?
+    /// Whether a connection of this client was accepted already: an MQTT 5
+    /// session that outlives its connections is resumed from then on.
+    private var hasConnected = false
+    /// Clean Start of the CONNECT in flight: a session cannot be present after it.
+    private var sentCleanStart = true
     /// Whether a flush of the connection is already queued on the event loop.
     var flushScheduled = false
     private var lastConnectionID = 0
@@ -107,8 +116,9 @@ final class ClientSession {
             try pipeline.addHandler(
                 NIOSSLClientHandler(context: tlsContext, serverHostname: tls.serverHostname(connectingTo: configuration.host)))
         }
-        try pipeline.addHandler(ByteToMessageHandler(MQTTDecoder(maximumPacketSize: configuration.maximumPacketSize)))
-        try pipeline.addHandler(MessageToByteHandler(MQTTEncoder()))
+        let version = configuration.protocolVersion
+        try pipeline.addHandler(ByteToMessageHandler(MQTTDecoder(maximumPacketSize: configuration.maximumPacketSize, version: version)))
+        try pipeline.addHandler(MessageToByteHandler(MQTTEncoder(version: version)))
         if configuration.keepAliveSeconds > 0 {
             let interval = TimeAmount.seconds(Int64(configuration.keepAliveSeconds))
             let pingTimeout = configuration.pingTimeout.map { TimeAmount($0) } ?? interval
@@ -126,7 +136,10 @@ final class ClientSession {
         }
         attempt.channel = channel
         state = .connecting(attempt)
-        channel.writeAndFlush(Packet.connect(configuration.connectPacket(clientID: clientID)), promise: nil)
+        let resuming = hasConnected && configuration.protocolVersion == .v5 && configuration.sessionExpiryInterval > 0
+        let connect = configuration.connectPacket(clientID: clientID, resuming: resuming)
+        sentCleanStart = connect.cleanSession
+        channel.writeAndFlush(Packet.connect(connect), promise: nil)
     }
 
     func connackReceived(_ connack: ConnAckPacket, on channel: any Channel, for attempt: ConnectAttempt) {
@@ -135,8 +148,10 @@ final class ClientSession {
             return
         }
         attempt.deadline.cancel()
+        hasConnected = true
+        adopt(limitsOf: connack)
         // §3.2.2.2: a clean session is never present, whatever the broker says.
-        let sessionPresent = connack.sessionPresent && !configuration.cleanSession
+        let sessionPresent = connack.sessionPresent && !sentCleanStart
         state = .connected(EstablishedConnection(
             connectionID: attempt.connectionID, channel: channel, sessionPresent: sessionPresent))
         logger.info("connected", metadata: [
@@ -145,6 +160,18 @@ final class ClientSession {
         resumeSession(on: channel, sessionPresent: sessionPresent)
         attempt.waiter?.succeed(MQTTClient.ConnectResult(sessionPresent: sessionPresent))
         events.send(.connected(sessionPresent: sessionPresent))
+    }
+
+    /// MQTT 5: what the broker's CONNACK says this connection may do: its
+    /// Receive Maximum narrows the window, its Topic Alias Maximum bounds our
+    /// aliases, its Maximum Packet Size our publishes.
+    private func adopt(limitsOf connack: ConnAckPacket) {
+        guard configuration.protocolVersion == .v5 else { return }
+        let properties = connack.properties
+        outbound.limitWindow(toBrokerMaximum: properties.receiveMaximum.map(Int.init))
+        aliases = TopicAliases(
+            inboundMaximum: Int(configuration.topicAliasMaximum), outboundMaximum: Int(properties.topicAliasMaximum ?? 0))
+        brokerMaximumPacketSize = properties.maximumPacketSize.map(Int.init)
     }
 
     private func attemptFailed(_ connectionID: Int, _ error: MQTTClientError) {
@@ -260,7 +287,7 @@ final class ClientSession {
     /// receipts and PUBRELs for the next `connect()`, as the broker keeps its side.
     private func stop(reason: MQTTClientError, event: MQTTClient.ConnectionEvent?) {
         state = .idle
-        let persistent = !configuration.cleanSession
+        let persistent = configuration.keepsSession
         for promise in outbound.abandon(keepingReleases: persistent, ids: &packetIDs) {
             promise.fail(reason)
         }
@@ -275,9 +302,15 @@ final class ClientSession {
         if let event { events.send(event) }
     }
 
-    /// Closes the connection because the broker broke the protocol.
-    func protocolViolation(on channel: any Channel, _ reason: String) {
+    /// Closes the connection because the broker broke the protocol; an
+    /// MQTT 5 broker is told why first.
+    func protocolViolation(on channel: any Channel, _ reason: String, code: MQTTReasonCode = .protocolError) {
         logger.error("protocol violation by the broker", metadata: ["reason": "\(reason)"])
+        if configuration.protocolVersion == .v5 {
+            var properties = Properties()
+            properties.reasonString = reason
+            channel.writeAndFlush(Packet.disconnect(DisconnectPacket(reasonCode: code, properties: properties)), promise: nil)
+        }
         channel.pipeline.fireErrorCaught(MQTTClientError.protocolViolation(reason))
     }
 

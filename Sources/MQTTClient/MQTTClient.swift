@@ -125,12 +125,25 @@ public final class MQTTClient: Sendable {
     /// the wait with `CancellationError`, but not the message: once handed
     /// over, it is delivered as its QoS promises.
     public func publish(topic: String, payload: ByteBuffer, qos: QoS = .atMostOnce, retain: Bool = false) async throws {
-        try StringValidation.topicName(topic)
-        let size = PacketSize.publish(topic: topic, payloadBytes: payload.readableBytes, qos: qos)
-        guard size <= configuration.maximumPacketSize else {
-            throw MQTTClientError.packetTooLarge(size: size, limit: configuration.maximumPacketSize)
+        try await publish(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: retain))
+    }
+
+    /// Publishes a message with its MQTT 5 properties (content type,
+    /// response topic, correlation data, user properties, message expiry...),
+    /// as the variant above. The properties need ``MQTTClientConfiguration/protocolVersion``
+    /// `.v5`; MQTT 3.1.1 has no place for them.
+    ///
+    /// - Throws: ``MQTTClientError/publishRefused(_:reason:)`` when an MQTT 5
+    ///   broker refuses a QoS 1 or 2 message.
+    public func publish(_ message: MQTTMessage) async throws {
+        try StringValidation.topicName(message.topic)
+        guard message.properties.isEmpty || configuration.protocolVersion == .v5 else {
+            throw MQTTClientError.invalidConfiguration("message properties need MQTT 5")
         }
-        let packet = PublishPacket(topic: topic, payload: payload, qos: qos, retain: retain)
+        let packet = PublishPacket(
+            topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain,
+            properties: message.properties)
+        try checkSize(of: .publish(packet))
         try await onEventLoop { session, promise in session.publish(packet, promise: promise) }
     }
 
@@ -220,7 +233,19 @@ public final class MQTTClient: Sendable {
         for subscription in filters {
             try StringValidation.topicFilter(subscription.filter)
         }
-        let size = PacketSize.subscribe(filters)
+        try checkSize(of: .subscribe(SubscribePacket(packetID: 1, subscriptions: filters)))
+    }
+
+    /// Refuses a packet that the encoder would refuse, or that is larger
+    /// than ``MQTTClientConfiguration/maximumPacketSize``, before it is
+    /// sent: an encoding error on the connection would close it.
+    private func checkSize(of packet: Packet) throws(MQTTClientError) {
+        let size: Int
+        do {
+            size = try packet.encodedSize(version: configuration.protocolVersion)
+        } catch {
+            throw .unencodable(error)
+        }
         guard size <= configuration.maximumPacketSize else {
             throw .packetTooLarge(size: size, limit: configuration.maximumPacketSize)
         }

@@ -34,8 +34,19 @@ public struct MQTTClientConfiguration: Sendable {
     public var username: String?
     /// Sent only with a ``username``, as MQTT 3.1.1 requires.
     public var password: String?
-    /// MQTT 3.1.1 unless the broker only speaks 3.1.
+    /// MQTT 3.1.1 unless told otherwise: the version every broker speaks.
+    /// `.v5` adds properties, reason codes, session expiry, topic aliases and
+    /// the broker's Receive Maximum; `.v3_1` is for brokers that speak only it.
     public var protocolVersion: ProtocolVersion
+    /// MQTT 5: how long the broker keeps the session after the connection
+    /// ends, in seconds (0: not at all; `UInt32.max`: for ever). With a
+    /// session that outlives the connection, a reconnect resumes it (Clean
+    /// Start 0), and the QoS 1 and 2 messages that arrived meanwhile come
+    /// then. ``cleanSession`` is Clean Start of the first connection.
+    public var sessionExpiryInterval: UInt32
+    /// MQTT 5: the topic aliases the broker may set up towards this client
+    /// (Topic Alias Maximum in CONNECT); 0 refuses them.
+    public var topicAliasMaximum: UInt16
     /// The bound on reaching the broker and receiving its CONNACK.
     public var connectTimeout: Duration
     /// What to do when an established connection drops.
@@ -87,6 +98,8 @@ public struct MQTTClientConfiguration: Sendable {
         self.username = username
         self.password = password
         self.protocolVersion = protocolVersion
+        self.sessionExpiryInterval = 0
+        self.topicAliasMaximum = 16
         self.connectTimeout = connectTimeout
         self.reconnect = reconnect
         self.maximumPacketSize = maximumPacketSize
@@ -128,7 +141,12 @@ public struct MQTTClientConfiguration: Sendable {
         }
         if let pingTimeout, pingTimeout <= .zero { throw invalid("the ping timeout must be positive") }
         if connectTimeout <= .zero { throw invalid("the connect timeout must be positive") }
-        if password != nil && username == nil { throw invalid("a password needs a user name in MQTT 3.1.1") }
+        if password != nil && username == nil && protocolVersion != .v5 {
+            throw invalid("a password needs a user name before MQTT 5")
+        }
+        if sessionExpiryInterval > 0 && protocolVersion != .v5 {
+            throw invalid("a session expiry interval needs MQTT 5; 3.1.1 keeps a session with cleanSession false")
+        }
         if protocolVersion == .v3_1 && clientID.utf8.count > 23 {
             throw invalid("MQTT 3.1 allows client ids of at most 23 bytes")
         }
@@ -158,15 +176,31 @@ public struct MQTTClientConfiguration: Sendable {
     }
 
     /// The CONNECT packet this configuration describes.
-    func connectPacket(clientID: String) -> ConnectPacket {
-        ConnectPacket(
+    /// Whether the broker keeps the session between connections: 3.1.1's
+    /// persistent session, or MQTT 5's session expiry.
+    var keepsSession: Bool {
+        protocolVersion == .v5 ? sessionExpiryInterval > 0 : !cleanSession
+    }
+
+    /// The CONNECT of a connection; `resuming` for a reconnect of an MQTT 5
+    /// session that outlives its connections.
+    func connectPacket(clientID: String, resuming: Bool = false) -> ConnectPacket {
+        var packet = ConnectPacket(
             protocolVersion: protocolVersion,
             clientID: clientID,
-            cleanSession: cleanSession,
+            cleanSession: cleanSession && !resuming,
             keepAlive: keepAliveSeconds,
             will: will,
             username: username,
             password: password.map { ByteBuffer(string: $0) }
         )
+        if protocolVersion == .v5 {
+            if sessionExpiryInterval > 0 { packet.properties.sessionExpiryInterval = sessionExpiryInterval }
+            if maximumPacketSize < FixedHeaderLimits.maximumPacketSize {
+                packet.properties.maximumPacketSize = UInt32(maximumPacketSize)
+            }
+            if topicAliasMaximum > 0 { packet.properties.topicAliasMaximum = topicAliasMaximum }
+        }
+        return packet
     }
 }

@@ -18,6 +18,11 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case tlsFailed(String)
     /// An established connection ended without `disconnect()`.
     case connectionLost(reason: String)
+    /// MQTT 5: the broker ended the connection with DISCONNECT, saying why.
+    case disconnectedByBroker(MQTTReasonCode, reason: String?)
+    /// MQTT 5: the broker refused a QoS 1 or 2 publish (PUBACK or PUBREC
+    /// with an error reason code, such as 0x87 Not authorized).
+    case publishRefused(MQTTReasonCode, reason: String?)
     /// Nothing arrived within the ping timeout after a PINGREQ.
     case keepAliveTimeout
     /// The broker sent something MQTT does not allow; the connection was closed.
@@ -38,6 +43,9 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case subscriptionRefused(filters: [String])
     /// A packet larger than the configured maximum.
     case packetTooLarge(size: Int, limit: Int)
+    /// A packet MQTT cannot express (a string over 65,535 bytes, a property
+    /// out of range...); nothing was sent.
+    case unencodable(MQTTProtocolError)
     /// More QoS 1/2 publishes are waiting than `maximumQueuedMessages` allows.
     case queueFull(limit: Int)
 
@@ -51,8 +59,14 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
             "cannot reach the MQTT broker at \(host):\(port): \(reason)"
         case .connectTimeout(let host, let port, let timeout):
             "the MQTT broker at \(host):\(port) did not accept the connection within \(timeout)"
+        case .connectionRefused(let code) where code.rawValue >= 0x80:
+            "the MQTT broker refused the connection: \(MQTTReasonCode(rawValue: code.rawValue))"
         case .connectionRefused(let code):
             "the MQTT broker refused the connection: \(code) (CONNACK return code \(code.rawValue))"
+        case .disconnectedByBroker(let code, let reason):
+            "the MQTT broker ended the connection: \(code)\(reason.map { ", \"\($0)\"" } ?? "")"
+        case .publishRefused(let code, let reason):
+            "the MQTT broker refused the message: \(code)\(reason.map { ", \"\($0)\"" } ?? "")"
         case .tlsFailed(let reason):
             "TLS with the MQTT broker failed: \(reason)"
         case .connectionLost(let reason):
@@ -75,6 +89,8 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
             "\"\(string.replacing("\u{0}", with: "\\0"))\" contains U+0000, which MQTT strings must not"
         case .subscriptionRefused(let filters):
             "the MQTT broker refused the subscription to \(filters.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .unencodable(let error):
+            "the packet cannot be encoded: \(error)"
         case .packetTooLarge(let size, let limit):
             "a packet of \(size) bytes exceeds the maximum packet size of \(limit) bytes"
         case .queueFull(let limit):

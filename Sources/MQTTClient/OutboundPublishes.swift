@@ -34,12 +34,21 @@ struct OutboundPublishes {
     private var inflight: [UInt16: Inflight] = [:]
     private var waiting = CircularBuffer<Waiting>()
     private var nextSequence: UInt64 = 0
-    private let window: Int
+    /// The configured window, or the broker's Receive Maximum if smaller.
+    private var window: Int
+    private let configuredWindow: Int
     private let queueLimit: Int
 
     init(window: Int, queueLimit: Int) {
+        self.configuredWindow = window
         self.window = window
         self.queueLimit = queueLimit
+    }
+
+    /// Narrows the window to the broker's Receive Maximum (MQTT 5, at each
+    /// CONNACK; nil for none): publishes already in a wider window finish.
+    mutating func limitWindow(toBrokerMaximum brokerMaximum: Int?) {
+        window = min(configuredWindow, brokerMaximum ?? .max)
     }
 
     var inflightCount: Int { inflight.count }
@@ -88,6 +97,14 @@ struct OutboundPublishes {
         // A repeated PUBREC (the broker resending after a reconnect) is answered again.
         inflight[id]!.stage = .awaitingCompletion
         return .release
+    }
+
+    /// MQTT 5: PUBACK or PUBREC with an error reason code: the broker
+    /// refused the message, and the exchange ends there.
+    mutating func refused(_ id: UInt16) -> Acknowledgement {
+        guard let entry = inflight[id], entry.stage == .awaitingAcknowledgement else { return .unexpected }
+        inflight[id] = nil
+        return .completed(entry.promise)
     }
 
     mutating func pubcomp(_ id: UInt16) -> Acknowledgement {

@@ -144,18 +144,23 @@ import Testing
 
     @Test(arguments: [0, 1, 100, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152])
     func packetSizeMatchesTheEncoder(payloadBytes: Int) throws {
-        for qos in [QoS.atMostOnce, .exactlyOnce] {
-            let packet = PublishPacket(
-                topic: "a/b", payload: ByteBuffer(repeating: 0x61, count: payloadBytes), qos: qos,
-                packetID: qos == .atMostOnce ? 0 : 1)
+        var properties = Properties()
+        properties.userProperties = [UserProperty(name: "room", value: String(repeating: "v", count: payloadBytes % 300))]
+        for version in [ProtocolVersion.v3_1_1, .v5] {
+            for qos in [QoS.atMostOnce, .exactlyOnce] {
+                let packet = Packet.publish(PublishPacket(
+                    topic: "a/b", payload: ByteBuffer(repeating: 0x61, count: payloadBytes), qos: qos,
+                    packetID: qos == .atMostOnce ? 0 : 1, properties: version == .v5 ? properties : Properties()))
+                var buffer = ByteBuffer()
+                try buffer.writeMQTTPacket(packet, version: version)
+                #expect(try packet.encodedSize(version: version) == buffer.readableBytes)
+            }
+            let filters = [TopicSubscription(filter: String(repeating: "f", count: payloadBytes % 60_000), qos: .atLeastOnce)]
+            let subscribe = Packet.subscribe(SubscribePacket(packetID: 1, subscriptions: filters))
             var buffer = ByteBuffer()
-            try buffer.writeMQTTPacket(.publish(packet))
-            #expect(PacketSize.publish(topic: "a/b", payloadBytes: payloadBytes, qos: qos) == buffer.readableBytes)
+            try buffer.writeMQTTPacket(subscribe, version: version)
+            #expect(try subscribe.encodedSize(version: version) == buffer.readableBytes)
         }
-        let filters = [TopicSubscription(filter: String(repeating: "f", count: payloadBytes % 60_000), qos: .atLeastOnce)]
-        var buffer = ByteBuffer()
-        try buffer.writeMQTTPacket(.subscribe(SubscribePacket(packetID: 1, subscriptions: filters)))
-        #expect(PacketSize.subscribe(filters) == buffer.readableBytes)
     }
 }
 

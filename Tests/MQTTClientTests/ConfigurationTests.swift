@@ -78,7 +78,7 @@ import Testing
     @Test func invalidConfigurationsAreRefusedByTheClient() {
         var configuration = MQTTClientConfiguration(host: "localhost")
         configuration.password = "secret"
-        #expect(throws: MQTTClientError.invalidConfiguration("a password needs a user name in MQTT 3.1.1")) {
+        #expect(throws: MQTTClientError.invalidConfiguration("a password needs a user name before MQTT 5")) {
             try MQTTClient(configuration: configuration)
         }
         configuration = MQTTClientConfiguration(host: "localhost", port: 0)
