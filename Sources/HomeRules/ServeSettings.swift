@@ -1,4 +1,5 @@
 import Foundation
+import MQTT
 import MQTTBroker
 import NIOCore
 import Rules
@@ -25,6 +26,7 @@ import Yams
 /// overdue_delay_limit: 5m     # a delay that ended longer ago while down is skipped
 /// # or, to use an existing broker instead of the embedded one:
 /// # broker: mqtt://192.168.1.10:1883
+/// # mqtt_version: 5             # 3.1.1 unless set
 /// # username: homerules
 /// # password: secret
 /// ```
@@ -39,6 +41,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var location: GeoLocation?
     public var logLevel: String?
     public var broker: String?
+    /// `mqtt_version`: the protocol spoken with `broker` (3.1.1 unless set).
+    public var brokerProtocolVersion: ProtocolVersion?
     public var username: String?
     public var password: String?
     /// TLS files of the daemon's own connection to `broker`, with
@@ -59,6 +63,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var maximumInflightMessages: Int?
     public var maximumInflightBytes: Int?
     public var maximumQueuedBytes: Int?
+    /// `max_topic_alias`: topic aliases an MQTT 5 client may set up.
+    public var maximumTopicAlias: Int?
     /// `slow_consumer_timeout`, in seconds.
     public var slowConsumerTimeout: Int?
     /// `persistent_client_expiration`, as Mosquitto writes it (`14d`).
@@ -75,7 +81,7 @@ public struct ServeSettings: Sendable, Equatable {
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_inflight_bytes",
         "max_queued_bytes", "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
         "per_listener_settings", "allow_anonymous", "password_file", "acl_file", "latitude", "longitude", "secrets_file",
-        "bridge_cafile", "bridge_certfile", "bridge_keyfile",
+        "bridge_cafile", "bridge_certfile", "bridge_keyfile", "mqtt_version", "max_topic_alias",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -152,6 +158,14 @@ public struct ServeSettings: Sendable, Equatable {
             }
             logLevel = level
         case "broker": broker = reader.text(node, for: key)
+        case "mqtt_version":
+            guard let name = reader.text(node, for: key) else { return }
+            guard let version = ProtocolVersion(name: name) else {
+                reader.error("unknown MQTT version '\(name)'; use \(ProtocolVersion.names)", at: node)
+                return
+            }
+            brokerProtocolVersion = version
+        case "max_topic_alias": maximumTopicAlias = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumTopicAlias)
         case "username": username = reader.text(node, for: key)
         case "password": password = reader.text(node, for: key)
         case "bridge_cafile": bridgeCAFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }

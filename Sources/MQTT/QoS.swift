@@ -38,3 +38,19 @@ public enum ProtocolVersion: UInt8, Sendable, Hashable, CustomStringConvertible 
         }
     }
 }
+
+extension ProtocolVersion {
+    /// Reads a version as people write it: `5`, `3.1.1` or `3.1`, or as
+    /// mosquitto_pub's `-V` takes it (`mqttv5`, `mqttv311`, `mqttv31`, `311`, `31`).
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "5", "5.0", "mqttv5", "mqttv50": self = .v5
+        case "3.1.1", "311", "mqttv311": self = .v3_1_1
+        case "3.1", "31", "mqttv31": self = .v3_1
+        default: return nil
+        }
+    }
+
+    /// The names `init(name:)` takes first, for messages.
+    public static let names = "5, 3.1.1 or 3.1"
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import EventLog
 import Foundation
 import HomeRules
+import MQTT
 import MQTTClient
 import Rules
 
@@ -67,6 +68,9 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The broker to talk to (mqtt://HOST:PORT).", valueName: "url"))
     var broker = "mqtt://127.0.0.1:1883"
 
+    @Option(name: .customLong("mqtt-version"), help: ArgumentHelp("The MQTT version to speak: 5, 3.1.1 or 3.1.", valueName: "version"))
+    var mqttVersion: ProtocolVersion = .v3_1_1
+
     @Option(name: .long, help: "User name for the broker.")
     var username: String?
 
@@ -91,6 +95,7 @@ struct BrokerOptions: ParsableArguments {
         } catch {
             throw ValidationError("--broker \(broker): \(error)")
         }
+        configuration.protocolVersion = mqttVersion
         if let username { configuration.username = username }
         if let password { configuration.password = password }
         configuration.applyTLSFiles(caFile: cafile, certificateFile: cert, keyFile: key)
@@ -99,6 +104,11 @@ struct BrokerOptions: ParsableArguments {
         configuration.connectTimeout = .seconds(5)
         return configuration
     }
+}
+
+extension ProtocolVersion: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { self == .v3_1_1 ? "3.1.1" : self == .v5 ? "5" : "3.1" }
 }
 
 /// Writes a line to standard error.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HomeRules
+import MQTT
 import Logging
 import MQTTBroker
 import MQTTClient
@@ -41,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Use this broker (mqtt://HOST:PORT) instead of the embedded one.", valueName: "url"))
     var broker: String?
 
+    @Option(name: .customLong("mqtt-version"), help: ArgumentHelp("The MQTT version spoken with --broker: 3.1.1 (default), 5 or 3.1 (mqtt_version). With 5 the daemon's session outlives a lost connection by an hour: what was sent meanwhile arrives when it reconnects.", valueName: "version"))
+    var mqttVersion: ProtocolVersion?
+
     @Option(name: .long, help: "User name for --broker.")
     var username: String?
 
@@ -73,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-queued-bytes"), help: "Bytes held per client: queued QoS 1/2 messages, and the socket backlog above which QoS 0 messages are dropped (max_queued_bytes; default 1 MiB; 0: no bound).")
     var maximumQueuedBytes: Int?
+
+    @Option(name: .customLong("max-topic-alias"), help: "Topic aliases an MQTT 5 client may set up on a connection (max_topic_alias; default 10; 0: none).")
+    var maximumTopicAlias: Int?
 
     @Option(name: .customLong("persistent-client-expiration"), help: "Remove a persistent session whose client has been away this long: a number and h, d, w, m or y, like 14d (persistent_client_expiration; default: never).")
     var persistentClientExpiration: String?
@@ -111,6 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("--max-inflight-bytes", maximumInflightBytes, BrokerConfiguration.Bounds.maximumInflightBytes),
             ("--max-queued-bytes", maximumQueuedBytes, BrokerConfiguration.Bounds.maximumQueuedBytes),
             ("--slow-consumer-timeout", slowConsumerTimeout, BrokerConfiguration.Bounds.slowConsumerTimeoutSeconds),
+            ("--max-topic-alias", maximumTopicAlias, BrokerConfiguration.Bounds.maximumTopicAlias),
         ]
         for (option, value, bounds) in limits {
             if let value, !bounds.contains(value) {
@@ -202,7 +210,12 @@ struct ServeCommand: AsyncParsableCommand {
                 caFile: brokerCAFile ?? settings.bridgeCAFile, certificateFile: brokerCertFile ?? settings.bridgeCertFile,
                 keyFile: brokerKeyFile ?? settings.bridgeKeyFile)
             if configuration.clientID.isEmpty { configuration.clientID = "homerules-\(ProcessInfo.processInfo.hostName)" }
+            configuration.protocolVersion = mqttVersion ?? settings.brokerProtocolVersion ?? .v3_1_1
+            if configuration.protocolVersion == .v5 { configuration.sessionExpiryInterval = Self.daemonSessionExpiry }
             return .external(configuration)
+        }
+        if mqttVersion != nil || settings.brokerProtocolVersion != nil {
+            throw ValidationError("the MQTT version is for --broker: the embedded broker speaks 3.1, 3.1.1 and 5 to its clients")
         }
         let defaults = BrokerConfiguration()
         return .embedded(BrokerConfiguration(
@@ -216,8 +229,14 @@ struct ServeCommand: AsyncParsableCommand {
             slowConsumerTimeout: (slowConsumerTimeout ?? settings.slowConsumerTimeout).map { .seconds(Int64($0)) }
                 ?? defaults.slowConsumerTimeout,
             persistentClientExpiration: persistentClientExpiration.flatMap(BrokerConfiguration.parseExpiration)
-                ?? settings.persistentClientExpiration))
+                ?? settings.persistentClientExpiration,
+            maximumTopicAlias: maximumTopicAlias ?? settings.maximumTopicAlias ?? defaults.maximumTopicAlias))
     }
+
+    /// How long an external MQTT 5 broker keeps the daemon's session after
+    /// its connection drops: long enough for a broker's restart or a Wi-Fi
+    /// hiccup, short enough not to hoard messages for a daemon that is gone.
+    static let daemonSessionExpiry: UInt32 = 3600
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -30,7 +30,8 @@ final class DaemonHarness: @unchecked Sendable {
     static func start(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
         externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy(),
-        secrets: Secrets = Secrets(), logger: Logger = quietLogger
+        secrets: Secrets = Secrets(), logger: Logger = quietLogger,
+        configureClient: (inout MQTTClientConfiguration) -> Void = { _ in }
     ) async throws -> DaemonHarness {
         let directory = try directory ?? TemporaryDirectory()
         try write(devices, into: directory.file("devices"))
@@ -46,6 +47,7 @@ final class DaemonHarness: @unchecked Sendable {
             var client = MQTTClientConfiguration(host: "127.0.0.1", port: externalPort)
             client.clientID = "homerules-test-daemon"
             client.reconnect = .exponentialBackoff(initialDelay: .milliseconds(100), maximumDelay: .milliseconds(500))
+            configureClient(&client)
             configuration.broker = .external(client)
         } else {
             configuration.broker = .embedded(BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil))
@@ -95,11 +97,12 @@ final class DaemonHarness: @unchecked Sendable {
     static func with<Result>(
         devices: [String: String], rules: [String: String], in directory: TemporaryDirectory? = nil,
         externalPort: Int? = nil, loader: HeldLoader? = nil, waitUntilServing: Bool = true, policy: RestartPolicy = RestartPolicy(),
-        secrets: Secrets = Secrets(), _ body: (DaemonHarness) async throws -> Result
+        secrets: Secrets = Secrets(), configureClient: (inout MQTTClientConfiguration) -> Void = { _ in },
+        _ body: (DaemonHarness) async throws -> Result
     ) async throws -> Result {
         let harness = try await start(
             devices: devices, rules: rules, in: directory, externalPort: externalPort, loader: loader,
-            waitUntilServing: waitUntilServing, policy: policy, secrets: secrets)
+            waitUntilServing: waitUntilServing, policy: policy, secrets: secrets, configureClient: configureClient)
         let result: Result
         do {
             result = try await body(harness)

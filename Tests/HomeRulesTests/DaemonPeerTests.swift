@@ -41,6 +41,38 @@ struct DaemonPeerTests {
         await observer.disconnect()
     }
 
+    @Test(
+        "at MQTT 5 the daemon's session outlives a lost connection: a reading sent meanwhile arrives when it is back",
+        .enabled(if: Peers.enabled("mosquitto")))
+    func mqtt5SessionBringsBackWhatTheDaemonMissed() async throws {
+        let mosquitto = try await MosquittoBroker.start()
+        try await DaemonHarness.with(devices: TestHome.devices, rules: TestHome.rules, externalPort: mosquitto.port) {
+            $0.protocolVersion = .v5
+            $0.sessionExpiryInterval = 3600
+            // Back after 3 s: time for the reading below to be sent while it is away.
+            $0.reconnect = .exponentialBackoff(initialDelay: .seconds(3), maximumDelay: .seconds(3), jitter: 0)
+        } _: { daemon in
+            try await mosquitto.waitForLog("homerules-test-daemon (p5, c1")
+            // Another connection takes the daemon's session over and leaves at once: the session waits, unconnected.
+            var thief = MQTTClientConfiguration(host: "127.0.0.1", port: mosquitto.port, clientID: "homerules-test-daemon")
+            thief.protocolVersion = .v5
+            thief.cleanSession = false
+            thief.sessionExpiryInterval = 3600
+            thief.reconnect = .disabled
+            let taker = try MQTTClient(configuration: thief)
+            try await taker.connect()
+            await taker.disconnect()
+            let device = try await TestDevice.connect(id: "node", port: mosquitto.port)
+            try await device.client.publish(topic: "home/node/temperature", payload: "23", qos: .atLeastOnce)
+            // The daemon resumes its session (Clean Start 0) and gets the reading queued for it.
+            try await mosquitto.waitForLog("homerules-test-daemon (p5, c0")
+            _ = try await daemon.waitForEvents { events in
+                events.contains { $0.kind == .message && $0.topic == "home/node/temperature" && $0.payload == "23" }
+            }
+            await device.disconnect()
+        }
+    }
+
     @Test(.enabled(if: Peers.pahoEnabled))
     func aPahoDeviceIsDrivenByTheRulesAndGoesOfflineWhenItFreezes() async throws {
         let python = try Peers.requirePaho()

@@ -203,3 +203,22 @@ struct InteropSystemTopicsTests {
         }
     }
 }
+
+/// The MQTT 5 conformance script (Tests/Conformance/mqtt5.py): 27
+/// interoperability tests written with paho-mqtt and a raw socket client of
+/// its own, independent of our codec, run against our broker.
+@Suite("Interop: the MQTT 5 conformance script", .timeLimit(.minutes(3)))
+struct InteropConformanceTests {
+    @Test("all 27 tests of the MQTT 5 conformance script pass", .enabled(if: Peers.pahoEnabled))
+    func conformanceScriptPasses() async throws {
+        let python = try Peers.requirePaho()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Conformance/mqtt5.py").path
+        try await withInteropBroker { broker in
+            let result = try await run(python, [script, "--port", "\(broker.port)"], timeout: 150)
+            let failures = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("PASS") }
+            #expect(result.status == 0, "\(failures.joined(separator: "\n"))\(result.stderr)")
+            #expect(result.stdout.contains("SUMMARY 27/27"))
+        }
+    }
+}

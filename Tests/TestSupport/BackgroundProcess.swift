@@ -134,3 +134,19 @@ public final class MosquittoBroker: @unchecked Sendable {
 
     deinit { process.stop() }
 }
+
+extension MosquittoBroker {
+    /// Waits until the broker's verbose log shows `text` more than `count - 1` times.
+    public func waitForLog(count: Int = 1, _ text: String, timeout: TimeInterval = 30) async throws {
+        guard await process.waitForOutput(timeout: timeout, { $0.components(separatedBy: text).count > count }) else {
+            throw MosquittoLogTimeout(text: text, count: count)
+        }
+    }
+}
+
+/// Mosquitto's log did not show what a test waited for.
+public struct MosquittoLogTimeout: Error, CustomStringConvertible {
+    public let text: String
+    public let count: Int
+    public var description: String { "mosquitto did not log \"\(text)\" \(count) time(s) in time" }
+}

@@ -131,11 +131,4 @@ extension MosquittoBroker {
         try await client.connect()
         return client
     }
-
-    /// Waits until the broker's verbose log shows `text`.
-    func waitForLog(count: Int = 1, _ text: String, timeout: TimeInterval = 30) async throws {
-        guard await process.waitForOutput(timeout: timeout, { $0.components(separatedBy: text).count > count }) else {
-            throw TimedOut(what: "mosquitto to log \"\(text)\" \(count) time(s)")
-        }
-    }
 }
