@@ -35,7 +35,10 @@ let package = Package(
         .target(name: "MQTTTopics"),
         .target(
             name: "MQTT",
-            dependencies: ["MQTTTopics", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "MQTTTopics", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         .target(
             name: "MQTTBroker",

@@ -214,7 +214,7 @@ final class BrokerCore {
         if let will = delayedWills.cancel(for: session) { publishWill(will, of: session) }
         for filter in session.subscriptions.keys { subscriptions.remove(filter, for: session) }
         session.subscriptions.removeAll()
-        session.outgoing.removeAll()
+        session.clear()
         if sessions[session.clientID] === session { sessions[session.clientID] = nil }
     }
 

@@ -42,28 +42,13 @@ struct Delivery {
     var subscriptionIdentifiers: [Int] = []
 }
 
-/// A QoS 1 or 2 message on its way to one client: what `OutgoingMessages`
+/// A QoS 1 or 2 message on its way to one client: what `OutgoingFlows`
 /// holds for a session.
 struct Outgoing: FlowMessage {
     var message: BrokerMessage
     var delivery: Delivery
 
-    var qos: QoS { delivery.qos }
-    var byteCount: Int { message.message.byteCount }
-    func isExpired(at now: NIODeadline) -> Bool { message.isExpired(at: now) }
-}
-
-/// What `OutgoingMessages` needs of the messages it holds.
-protocol FlowMessage {
-    var qos: QoS { get }
-    /// Topic and payload bytes, for the byte bounds of the window and queue.
-    var byteCount: Int { get }
-    /// Whether it may no longer start its way to the client (MQTT 5
-    /// message expiry); once sent, it finishes its flow regardless.
-    func isExpired(at now: NIODeadline) -> Bool
-}
-
-extension MQTTMessage: FlowMessage {
-    var byteCount: Int { topic.utf8.count + payload.readableBytes }
-    func isExpired(at now: NIODeadline) -> Bool { false }
+    package var qos: QoS { delivery.qos }
+    package var byteCount: Int { message.message.byteCount }
+    package func isExpired(at now: NIODeadline) -> Bool { message.isExpired(at: now) }
 }

@@ -55,20 +55,20 @@ extension ConnectionHandler {
         case .publish(let publish):
             handlePublish(publish, in: session)
         case .puback(let ack):
-            if session.outgoing.acknowledge(ack.packetID) { progressed(session) }
+            if session.outgoing.acknowledge(ack.packetID, ids: &session.packetIDs) != nil { progressed(session) }
         case .pubrec(let ack):
             if ack.reasonCode.isError {
                 // MQTT 5: the client refused the message; its flow ends here.
-                if session.outgoing.abandon(ack.packetID) { progressed(session) }
+                if session.outgoing.abandon(ack.packetID, ids: &session.packetIDs) != nil { progressed(session) }
             } else {
                 let known = session.outgoing.received(ack.packetID)
                 send(.pubrel(AckPacket(packetID: ack.packetID, reasonCode: reasonCode(known ? .success : .packetIdentifierNotFound))))
             }
         case .pubrel(let ack):
-            let known = session.awaitingRelease.remove(ack.packetID) != nil
+            let known = session.receipts.release(ack.packetID)
             send(.pubcomp(AckPacket(packetID: ack.packetID, reasonCode: reasonCode(known ? .success : .packetIdentifierNotFound))))
         case .pubcomp(let ack):
-            if session.outgoing.complete(ack.packetID) { progressed(session) }
+            if session.outgoing.complete(ack.packetID, ids: &session.packetIDs) != nil { progressed(session) }
         case .subscribe(let subscribe):
             handleSubscribe(subscribe, in: session)
         case .unsubscribe(let unsubscribe):
@@ -114,8 +114,8 @@ extension ConnectionHandler {
                 close(.protocolError(error.description, code: error.reasonCode))
                 return
             }
-            if publish.qos == .exactlyOnce, !session.awaitingRelease.contains(publish.packetID),
-               session.awaitingRelease.count >= core.serverReceiveMaximum {
+            if publish.qos == .exactlyOnce, !session.receipts.contains(publish.packetID),
+               session.receipts.count >= core.serverReceiveMaximum {
                 close(.protocolError(
                     "more than \(core.serverReceiveMaximum) QoS 2 messages unacknowledged", code: .receiveMaximumExceeded))
                 return
@@ -138,11 +138,11 @@ extension ConnectionHandler {
         case .exactlyOnce:
             // Delivered on first receipt; a resend before PUBREL is only acknowledged again.
             var code = MQTTReasonCode.success
-            if !session.awaitingRelease.contains(publish.packetID) {
+            if !session.receipts.contains(publish.packetID) {
                 let handedOver = routed ? core.publish(message, from: self) : 0
                 code = outcome(routed: routed, handedOver: handedOver)
                 // An error code ends the flow (§4.3.3): no PUBREL follows.
-                if !code.isError { session.awaitingRelease.insert(publish.packetID) }
+                if !code.isError { _ = session.receipts.receive(publish.packetID) }
             }
             send(.pubrec(AckPacket(packetID: publish.packetID, reasonCode: code)))
         }

@@ -17,10 +17,11 @@ final class Session: Subscriber {
     private(set) var connection: ConnectionHandler?
     /// Every subscription, by the filter the client wrote.
     var subscriptions: [SubscriptionFilter: SubscriptionOptions] = [:]
-    var outgoing: OutgoingMessages<Outgoing>
-    /// Incoming QoS 2 packet ids delivered onward and awaiting PUBREL: a
-    /// resent PUBLISH with one of these ids is not delivered twice.
-    var awaitingRelease: Set<UInt16> = []
+    var outgoing: OutgoingFlows<Outgoing>
+    /// The packet identifiers of the messages in `outgoing`'s window.
+    var packetIDs = PacketIDAllocator()
+    /// Incoming QoS 2 messages delivered onward and awaiting PUBREL.
+    var receipts = ExactlyOnceReceipts()
     var routingMark = RoutingMark()
     var flowControl = FlowControl()
     /// Who the client is, for the ACL: set at each CONNECT.
@@ -38,7 +39,7 @@ final class Session: Subscriber {
         self.clientID = clientID
         self.identity = ClientIdentity(clientID: clientID, username: nil)
         self.expiryInterval = expiryInterval
-        self.outgoing = OutgoingMessages(
+        self.outgoing = OutgoingFlows(
             maximumInflight: limits.maximumInflightMessages, maximumInflightBytes: limits.maximumInflightBytes,
             maximumQueued: limits.maximumQueuedMessages,
             maximumQueuedBytes: limits.maximumQueuedBytes)
@@ -62,7 +63,7 @@ final class Session: Subscriber {
             if !connection.send(message, delivery, encoded: &encoded) { statistics.droppedMessages += 1 }
             return
         }
-        switch outgoing.admit(Outgoing(message: message, delivery: delivery), windowOpen: connection != nil) {
+        switch outgoing.admit(Outgoing(message: message, delivery: delivery), windowOpen: connection != nil, ids: &packetIDs) {
         case .send(let entry): if !send(entry, dup: false) { sendQueued() }
         case .queued: break
         case .dropped: statistics.droppedMessages += 1
@@ -74,13 +75,19 @@ final class Session: Subscriber {
     func attach(_ connection: ConnectionHandler) {
         self.connection = connection
         expiryDeadline = nil
-        outgoing.limitWindow(toClientMaximum: connection.clientReceiveMaximum)
+        outgoing.limitWindow(toPeerMaximum: connection.clientReceiveMaximum)
         for entry in outgoing.inflightInOrder { send(entry, dup: true) }
         sendQueued()
     }
 
     func detach() {
         connection = nil
+    }
+
+    /// Forgets every message: the session is over.
+    func clear() {
+        _ = outgoing.removeAll(ids: &packetIDs)
+        receipts.removeAll()
     }
 
     // An absent client's queue holds nobody back: it is bounded and drops.
@@ -98,7 +105,7 @@ final class Session: Subscriber {
         var placesFreed = true
         while placesFreed {
             placesFreed = false
-            for entry in outgoing.refill(expired: &expired) where !send(entry, dup: false) { placesFreed = true }
+            for entry in outgoing.refill(ids: &packetIDs, expired: &expired) where !send(entry, dup: false) { placesFreed = true }
         }
         statistics.expiredMessages += expired
     }
@@ -106,7 +113,7 @@ final class Session: Subscriber {
     /// Sends an inflight message at its stage; false when it was too large
     /// for the client, and its flow was ended instead.
     @discardableResult
-    private func send(_ entry: OutgoingMessages<Outgoing>.Entry, dup: Bool) -> Bool {
+    private func send(_ entry: OutgoingFlows<Outgoing>.Entry, dup: Bool) -> Bool {
         guard let connection else { return true }
         switch entry.stage {
         case .published:
@@ -114,7 +121,7 @@ final class Session: Subscriber {
             var unshared = SharedEncoding()
             if !connection.send(outgoing.message, outgoing.delivery, packetID: entry.packetID, dup: dup, encoded: &unshared) {
                 // Larger than this client takes: it can never be sent, so its flow ends here.
-                _ = self.outgoing.abandon(entry.packetID)
+                _ = self.outgoing.abandon(entry.packetID, ids: &packetIDs)
                 statistics.droppedMessages += 1
                 return false
             }

@@ -31,18 +31,18 @@ extension ClientSession {
         case .publish(let publish):
             receivedPublish(publish, on: channel)
         case .pubrel(let ack):
-            receivedExactlyOnce.remove(ack.packetID)
+            receipts.release(ack.packetID)
             channel.write(Packet.pubcomp(ack), promise: nil)
         case .puback(let ack), .pubrec(let ack):
             if ack.reasonCode.isError {
-                complete(outbound.refused(ack.packetID), packetID: ack.packetID, type: packet.type, on: channel, refusal: ack)
+                complete(outbound.refused(ack.packetID, ids: &packetIDs), packetID: ack.packetID, type: packet.type, on: channel, refusal: ack)
             } else if case .puback = packet {
-                complete(outbound.puback(ack.packetID), packetID: ack.packetID, type: .puback, on: channel)
+                complete(outbound.puback(ack.packetID, ids: &packetIDs), packetID: ack.packetID, type: .puback, on: channel)
             } else {
                 complete(outbound.pubrec(ack.packetID), packetID: ack.packetID, type: .pubrec, on: channel)
             }
         case .pubcomp(let ack):
-            complete(outbound.pubcomp(ack.packetID), packetID: ack.packetID, type: .pubcomp, on: channel)
+            complete(outbound.pubcomp(ack.packetID, ids: &packetIDs), packetID: ack.packetID, type: .pubcomp, on: channel)
         case .suback(let suback):
             receivedSubAck(suback, on: channel)
         case .unsuback(let ack):
@@ -82,7 +82,7 @@ extension ClientSession {
             deliver(publish)
             channel.write(Packet.puback(AckPacket(packetID: publish.packetID)), promise: nil)
         case .exactlyOnce:
-            if receivedExactlyOnce.insert(publish.packetID).inserted { deliver(publish) }
+            if receipts.receive(publish.packetID) { deliver(publish) }
             channel.write(Packet.pubrec(AckPacket(packetID: publish.packetID)), promise: nil)
         }
     }
@@ -109,7 +109,6 @@ extension ClientSession {
     ) {
         switch acknowledgement {
         case .completed(let promise):
-            packetIDs.release(packetID)
             if let refusal {
                 promise?.fail(MQTTClientError.publishRefused(refusal.reasonCode, reason: refusal.properties.reasonString))
             } else {
@@ -271,7 +270,7 @@ extension ClientSession {
     /// publishes as far as the inflight window allows.
     func resumeSession(on channel: any Channel, sessionPresent: Bool) {
         if !sessionPresent {
-            receivedExactlyOnce.removeAll()
+            receipts.removeAll()
             let filters = subscriptions.confirmedFilters()
             let restorations = stride(from: 0, to: filters.count, by: Self.filtersPerRestoringSubscribe).map {
                 let chunk = Array(filters[$0..<min($0 + Self.filtersPerRestoringSubscribe, filters.count)])

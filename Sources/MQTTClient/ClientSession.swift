@@ -25,9 +25,9 @@ final class ClientSession {
     var outbound: OutboundPublishes
     var requests = BrokerRequests()
     var subscriptions = SubscriptionRegistry()
-    /// QoS 2 packet identifiers answered with PUBREC and awaiting PUBREL: a
-    /// resend of the PUBLISH with one of these is not delivered again.
-    var receivedExactlyOnce: Set<UInt16> = []
+    /// QoS 2 messages answered with PUBREC and awaiting PUBREL: a resend of
+    /// the PUBLISH with one of these identifiers is not delivered again.
+    var receipts = ExactlyOnceReceipts()
     var events = EventBroadcaster()
     /// MQTT 5: the connection's topic aliases, both ways.
     var aliases = TopicAliases(inboundMaximum: 0, outboundMaximum: 0)
@@ -297,7 +297,7 @@ final class ClientSession {
         }
         if !persistent {
             subscriptions.removeAll()
-            receivedExactlyOnce.removeAll()
+            receipts.removeAll()
         }
         if let event { events.send(event) }
     }

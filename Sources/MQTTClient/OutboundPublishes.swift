@@ -2,83 +2,59 @@ import MQTT
 import NIOCore
 
 /// The QoS 1 and QoS 2 publishes this client has started and the broker has
-/// not yet completed, plus those waiting for a slot in the inflight window.
+/// not yet completed, plus those waiting for a slot in the inflight window:
+/// the broker's `OutgoingFlows`, holding the callers' promises.
 ///
 /// Pure bookkeeping: it decides which packets to send and which callers to
 /// complete; the ``ClientSession`` writes and completes them. Order is kept
 /// throughout: publishes enter the window in the order they were submitted,
 /// and are resent in that order after a reconnect.
 struct OutboundPublishes {
-    /// How far the exchange for one packet identifier has come.
-    enum Stage {
-        /// Sent; waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
-        case awaitingAcknowledgement
-        /// QoS 2 only: PUBREC received, PUBREL sent; waiting for PUBCOMP.
-        case awaitingCompletion
-    }
-
-    private struct Inflight {
+    /// A publish and the caller waiting for its completion; nil once the
+    /// caller was told the outcome (a PUBREL kept across `disconnect()` has
+    /// no caller left).
+    struct Publish: FlowMessage {
         var packet: PublishPacket
-        var stage: Stage
-        /// The caller waiting for completion; nil once it was told the
-        /// outcome (a PUBREL kept across `disconnect()` has no caller left).
         var promise: EventLoopPromise<Void>?
-        let sequence: UInt64
+
+        var qos: QoS { packet.qos }
+        var byteCount: Int { packet.topic.utf8.count + packet.payload.readableBytes }
     }
 
-    private struct Waiting {
-        var packet: PublishPacket
-        var promise: EventLoopPromise<Void>
-    }
-
-    private var inflight: [UInt16: Inflight] = [:]
-    private var waiting = CircularBuffer<Waiting>()
-    private var nextSequence: UInt64 = 0
-    /// The configured window, or the broker's Receive Maximum if smaller.
-    private var window: Int
-    private let configuredWindow: Int
-    private let queueLimit: Int
+    private var flows: OutgoingFlows<Publish>
 
     init(window: Int, queueLimit: Int) {
-        self.configuredWindow = window
-        self.window = window
-        self.queueLimit = queueLimit
+        flows = OutgoingFlows(maximumInflight: window, maximumQueued: queueLimit)
     }
+
+    var inflightCount: Int { flows.inflightCount }
+    var waitingCount: Int { flows.queued.count }
 
     /// Narrows the window to the broker's Receive Maximum (MQTT 5, at each
     /// CONNACK; nil for none): publishes already in a wider window finish.
     mutating func limitWindow(toBrokerMaximum brokerMaximum: Int?) {
-        window = min(configuredWindow, brokerMaximum ?? .max)
+        flows.limitWindow(toPeerMaximum: brokerMaximum)
     }
-
-    var inflightCount: Int { inflight.count }
-    var waitingCount: Int { waiting.count }
 
     /// Queues a publish; ``admit(ids:)`` moves it into flight.
     mutating func submit(_ packet: PublishPacket, promise: EventLoopPromise<Void>) throws(MQTTClientError) {
         precondition(packet.qos != .atMostOnce, "QoS 0 publishes are not tracked")
-        guard waiting.count < queueLimit else { throw .queueFull(limit: queueLimit) }
-        waiting.append(Waiting(packet: packet, promise: promise))
+        var unused = PacketIDAllocator()
+        guard case .queued = flows.admit(Publish(packet: packet, promise: promise), windowOpen: false, ids: &unused) else {
+            throw .queueFull(limit: flows.maximumQueued)
+        }
     }
 
     /// Moves waiting publishes into flight while the window and the identifier
     /// space allow, and returns them, with their identifiers, to be sent.
     mutating func admit(ids: inout PacketIDAllocator) -> [PublishPacket] {
-        var admitted: [PublishPacket] = []
-        while inflight.count < window, !waiting.isEmpty, let id = ids.allocate() {
-            var next = waiting.removeFirst()
-            next.packet.packetID = id
-            inflight[id] = Inflight(
-                packet: next.packet, stage: .awaitingAcknowledgement, promise: next.promise, sequence: nextSequence)
-            nextSequence += 1
-            admitted.append(next.packet)
-        }
-        return admitted
+        var expired = 0
+        return flows.refill(ids: &ids, expired: &expired).map(Self.packet)
     }
 
     /// What an acknowledgement from the broker means.
     enum Acknowledgement {
-        /// The exchange is complete: free the identifier, succeed the caller.
+        /// The exchange is complete (its identifier freed): complete the caller.
         case completed(EventLoopPromise<Void>?)
         /// PUBREC: answer with PUBREL.
         case release
@@ -86,31 +62,23 @@ struct OutboundPublishes {
         case unexpected
     }
 
-    mutating func puback(_ id: UInt16) -> Acknowledgement {
-        guard let entry = inflight[id], entry.packet.qos == .atLeastOnce else { return .unexpected }
-        inflight[id] = nil
-        return .completed(entry.promise)
+    mutating func puback(_ id: UInt16, ids: inout PacketIDAllocator) -> Acknowledgement {
+        flows.acknowledge(id, ids: &ids).map { .completed($0.message.promise) } ?? .unexpected
     }
 
     mutating func pubrec(_ id: UInt16) -> Acknowledgement {
-        guard inflight[id]?.packet.qos == .exactlyOnce else { return .unexpected }
-        // A repeated PUBREC (the broker resending after a reconnect) is answered again.
-        inflight[id]!.stage = .awaitingCompletion
-        return .release
+        flows.received(id) ? .release : .unexpected
+    }
+
+    mutating func pubcomp(_ id: UInt16, ids: inout PacketIDAllocator) -> Acknowledgement {
+        flows.complete(id, ids: &ids).map { .completed($0.message.promise) } ?? .unexpected
     }
 
     /// MQTT 5: PUBACK or PUBREC with an error reason code: the broker
     /// refused the message, and the exchange ends there.
-    mutating func refused(_ id: UInt16) -> Acknowledgement {
-        guard let entry = inflight[id], entry.stage == .awaitingAcknowledgement else { return .unexpected }
-        inflight[id] = nil
-        return .completed(entry.promise)
-    }
-
-    mutating func pubcomp(_ id: UInt16) -> Acknowledgement {
-        guard let entry = inflight[id], entry.stage == .awaitingCompletion else { return .unexpected }
-        inflight[id] = nil
-        return .completed(entry.promise)
+    mutating func refused(_ id: UInt16, ids: inout PacketIDAllocator) -> Acknowledgement {
+        guard flows.stage(of: id) == .published else { return .unexpected }
+        return flows.abandon(id, ids: &ids).map { .completed($0.message.promise) } ?? .unexpected
     }
 
     /// The packets to send on a new connection, in their original order.
@@ -123,22 +91,15 @@ struct OutboundPublishes {
     /// before losing the session; PUBRELs kept without a caller are dropped.
     mutating func resume(sessionPresent: Bool, ids: inout PacketIDAllocator) -> [Packet] {
         if !sessionPresent {
-            for (id, entry) in inflight {
-                if entry.promise == nil {
-                    inflight[id] = nil
-                    ids.release(id)
-                } else {
-                    inflight[id]!.stage = .awaitingAcknowledgement
-                    inflight[id]!.packet.dup = false
-                }
-            }
+            _ = flows.removeAll(andQueue: false, ids: &ids) { $0.message.promise == nil }
+            flows.updateInflight { $0.stage = .published }
         }
-        return inflight.values.sorted { $0.sequence < $1.sequence }.map { entry in
+        return flows.inflightInOrder.map { entry in
             switch entry.stage {
-            case .awaitingCompletion:
-                return .pubrel(AckPacket(packetID: entry.packet.packetID))
-            case .awaitingAcknowledgement:
-                var packet = entry.packet
+            case .released:
+                return .pubrel(AckPacket(packetID: entry.packetID))
+            case .published:
+                var packet = Self.packet(entry)
                 packet.dup = sessionPresent
                 return .publish(packet)
             }
@@ -150,17 +111,18 @@ struct OutboundPublishes {
     /// caller, so that its PUBREL can complete it if the broker's session
     /// resumes; otherwise the broker would hold its identifier forever.
     mutating func abandon(keepingReleases: Bool, ids: inout PacketIDAllocator) -> [EventLoopPromise<Void>] {
-        var promises = waiting.map(\.promise)
-        waiting.removeAll()
-        for (id, entry) in inflight.sorted(by: { $0.value.sequence < $1.value.sequence }) {
-            if let promise = entry.promise { promises.append(promise) }
-            if keepingReleases && entry.stage == .awaitingCompletion {
-                inflight[id]!.promise = nil
-            } else {
-                inflight[id] = nil
-                ids.release(id)
-            }
+        var promises = flows.removeAll(ids: &ids) { !keepingReleases || $0.stage != .released }.compactMap(\.promise)
+        flows.updateInflight { entry in
+            if let promise = entry.message.promise { promises.append(promise) }
+            entry.message.promise = nil
         }
         return promises
+    }
+
+    /// The packet of a flight, with its identifier.
+    private static func packet(_ entry: OutgoingFlows<Publish>.Entry) -> PublishPacket {
+        var packet = entry.message.packet
+        packet.packetID = entry.packetID
+        return packet
     }
 }

@@ -1,18 +1,21 @@
 /// Hands out packet identifiers that no unacknowledged PUBLISH, SUBSCRIBE or
-/// UNSUBSCRIBE is using (MQTT 3.1.1 §2.3.1: the three share one space).
+/// UNSUBSCRIBE is using (MQTT 3.1.1 §2.3.1: the three share one space). The
+/// client's publishes and requests share one; each broker session has its own.
 ///
 /// Identifiers are taken in rising order and wrap from 65,535 to 1, so that a
 /// freed identifier is not reused at once: a late duplicate acknowledgement of
 /// the old packet then cannot be taken for one of the new.
-struct PacketIDAllocator {
+package struct PacketIDAllocator: Sendable {
     private var inUse: Set<UInt16> = []
     private var next: UInt16 = 1
 
+    package init() {}
+
     /// How many identifiers are taken.
-    var count: Int { inUse.count }
+    package var count: Int { inUse.count }
 
     /// A free identifier, now taken; nil when all 65,535 are taken.
-    mutating func allocate() -> UInt16? {
+    package mutating func allocate() -> UInt16? {
         guard inUse.count < Int(UInt16.max) else { return nil }
         while true {
             let candidate = next
@@ -24,15 +27,15 @@ struct PacketIDAllocator {
     /// Takes a specific identifier, as one kept from an earlier connection of
     /// the same session; false if it was taken already.
     @discardableResult
-    mutating func reserve(_ id: UInt16) -> Bool {
+    package mutating func reserve(_ id: UInt16) -> Bool {
         precondition(id != 0, "packet identifier 0 is never valid")
         return inUse.insert(id).inserted
     }
 
     /// Frees an identifier once its exchange is complete.
-    mutating func release(_ id: UInt16) {
+    package mutating func release(_ id: UInt16) {
         inUse.remove(id)
     }
 
-    func isInUse(_ id: UInt16) -> Bool { inUse.contains(id) }
+    package func isInUse(_ id: UInt16) -> Bool { inUse.contains(id) }
 }
