@@ -86,11 +86,8 @@ struct AuthPasswordInteropTests {
     /// Mosquitto and of `ConnectAuthenticator`, in MQTT 3.1 and 3.1.1.
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func connackCodesAreMosquittos() async throws {
-        let directory = try TemporaryDirectory()
+        let (directory, file) = try jakesPasswordFile()
         let path = directory.file("passwd").path
-        var file = PasswordFile()
-        try file.set(username: "jake", password: bytes("1234"))
-        try file.write(to: path)
         let credentials: [(String?, String?)] = [
             (nil, nil), ("jake", "1234"), ("jake", "wrong"), ("jake", nil), ("nobody", "1234"), ("nobody", nil),
         ]
@@ -118,11 +115,8 @@ struct AuthPasswordInteropTests {
     /// both brokers running with the same password file, asked alike.
     @Test(.enabled(if: Peers.enabled("mosquitto")))
     func mqtt5ConnackReasonCodesAreMosquittos() async throws {
-        let directory = try TemporaryDirectory()
+        let (directory, _) = try jakesPasswordFile()
         let path = directory.file("passwd").path
-        var file = PasswordFile()
-        try file.set(username: "jake", password: bytes("1234"))
-        try file.write(to: path)
         let credentials: [(String?, String?)] = [
             (nil, nil), ("jake", "1234"), ("jake", "wrong"), ("jake", nil), ("nobody", "1234"), (nil, "1234"),
         ]
@@ -141,5 +135,14 @@ struct AuthPasswordInteropTests {
                 }
             }
         }
+    }
+
+    /// A password file `passwd` in a new directory, with jake's password 1234.
+    private func jakesPasswordFile() throws -> (TemporaryDirectory, PasswordFile) {
+        let directory = try TemporaryDirectory()
+        var file = PasswordFile()
+        try file.set(username: "jake", password: bytes("1234"))
+        try file.write(to: directory.file("passwd").path)
+        return (directory, file)
     }
 }

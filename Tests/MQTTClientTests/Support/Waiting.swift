@@ -125,10 +125,6 @@ extension MosquittoBroker {
     func connectedClient(
         clientID: String = "", _ configure: (inout MQTTClientConfiguration) -> Void = { _ in }
     ) async throws -> MQTTClient {
-        var configuration = MQTTClientConfiguration.local(port: port, clientID: clientID)
-        configure(&configuration)
-        let client = try MQTTClient(configuration: configuration)
-        try await client.connect()
-        return client
+        try await MQTTClient.connected(port: port, clientID: clientID, configure)
     }
 }
