@@ -5,9 +5,12 @@ Each broker runs pinned to CPU 0 and the load generator (`homerules bench
 broker`) to CPU 1. Scenarios alternate A B A B over ROUNDS rounds and the
 medians are compared; idle-connection memory is read from /proc. The rules
 path (`homerules bench daemon`) has no Mosquitto counterpart and is shown with
-its own targets. Prints a Markdown table for README.md.
+its own targets. Prints a Markdown table for README.md: every scenario at
+MQTT 3.1.1, then the fan-in, fan-out and latency scenarios again with every
+connection at MQTT 5 (both brokers speak it).
 
     python3 Benchmarks/compare.py            # ROUNDS=3 by default
+    MQTT_VERSIONS=3.1.1 python3 Benchmarks/compare.py   # 3.1.1 only
 """
 import json, os, socket, statistics, subprocess, sys, tempfile, time
 
@@ -15,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "release", "homerules")
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 IDLE = int(os.environ.get("IDLE_CONNECTIONS", "5000"))
+VERSIONS = os.environ.get("MQTT_VERSIONS", "3.1.1,5").split(",")
 
 SCENARIOS = [  # name, bench arguments, figure, target ratio, higher is better
     ("QoS 0 fan-in 8 → 1 (msg/s)", ["--scenario", "fan-in", "--qos", "0", "--messages", "1000000"], "rate", 1.2, True),
@@ -84,15 +88,15 @@ class Broker:
             self.process.kill()
 
 
-def bench(broker, arguments):
-    result = subprocess.run(["taskset", "-c", "1", BIN, "bench", "broker", "--json", "--broker", f"mqtt://127.0.0.1:{broker.port}"]
-                            + arguments, capture_output=True, text=True, timeout=900)
+def bench(broker, arguments, version):
+    result = subprocess.run(["taskset", "-c", "1", BIN, "bench", "broker", "--json", "--broker", f"mqtt://127.0.0.1:{broker.port}",
+                             "--mqtt-version", version] + arguments, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         raise RuntimeError(result.stderr)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def zero_loss_rate(kind, workdir, arguments):
+def zero_loss_rate(kind, workdir, arguments, version):
     """The highest rate without loss: full speed first, then fixed rates from
     200,000 msg/s down, 20 % lower each time. (A lossy run's own rate is no
     guide: its publishers stall once their messages stop arriving.)"""
@@ -100,7 +104,7 @@ def zero_loss_rate(kind, workdir, arguments):
     for _ in range(16):
         broker = Broker(kind, workdir)
         try:
-            report = bench(broker, arguments + (["--rate", str(rate)] if rate else []))
+            report = bench(broker, arguments + (["--rate", str(rate)] if rate else []), version)
         finally:
             broker.stop()
         if report["lost"] == 0 and report["duplicates"] == 0:
@@ -127,54 +131,63 @@ def idle_bytes_per_connection(broker):
     return (during - before) * 1024 / IDLE
 
 
+def scenarios(version):
+    """Every scenario at 3.1.1; at 5, the fan-in, fan-out and latency ones (not the zero-loss search)."""
+    if version == "3.1.1":
+        return SCENARIOS
+    return [scenario for scenario in SCENARIOS if scenario[2] != "zero-loss rate"]
+
+
 def main():
     if not os.path.exists(BIN):
         subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
-    figures = {name: {"HomeRules": [], "Mosquitto": []} for name, *_ in SCENARIOS}
-    losses = {name: {"HomeRules": [], "Mosquitto": []} for name, *_ in SCENARIOS}
+    rows = [(version, scenario) for version in VERSIONS for scenario in scenarios(version)]
+    figures = {(version, name): {"HomeRules": [], "Mosquitto": []} for version, (name, *_) in rows}
+    losses = {(version, name): {"HomeRules": [], "Mosquitto": []} for version, (name, *_) in rows}
     memory = {"HomeRules": [], "Mosquitto": []}
     with tempfile.TemporaryDirectory() as workdir:
         for round_number in range(ROUNDS):
             for kind in ("HomeRules", "Mosquitto"):
                 print(f"round {round_number + 1}/{ROUNDS}: {kind}", file=sys.stderr)
-                for name, arguments, figure, _, _ in SCENARIOS:
+                for version, (name, arguments, figure, _, _) in rows:
+                    key = (version, name)
                     if figure == "zero-loss rate":
-                        figures[name][kind].append(zero_loss_rate(kind, workdir, arguments)[figure])
+                        figures[key][kind].append(zero_loss_rate(kind, workdir, arguments, version)[figure])
                         continue
                     # A fresh broker per scenario: nothing left over from the one before.
                     broker = Broker(kind, workdir)
                     try:
-                        report = bench(broker, arguments)
+                        report = bench(broker, arguments, version)
                     finally:
                         broker.stop()
-                    losses[name][kind].append((report["lost"], report["sent"]))
+                    losses[key][kind].append((report["lost"], report["sent"]))
                     if report["lost"] or report["duplicates"]:
-                        print(f"  {name}: lost {report['lost']}, duplicates {report['duplicates']}", file=sys.stderr)
-                    figures[name][kind].append(report[figure])
+                        print(f"  {name} at {version}: lost {report['lost']}, duplicates {report['duplicates']}", file=sys.stderr)
+                    figures[key][kind].append(report[figure])
                 broker = Broker(kind, workdir)
                 try:
                     memory[kind].append(idle_bytes_per_connection(broker))
                 finally:
                     broker.stop()
 
-    print("| scenario | HomeRules | Mosquitto | ratio | target |")
-    print("|---|---|---|---|---|")
-    for name, _, _, target, higher in SCENARIOS:
-        ours, theirs = statistics.median(figures[name]["HomeRules"]), statistics.median(figures[name]["Mosquitto"])
+    print("| scenario | MQTT | HomeRules | Mosquitto | ratio | target |")
+    print("|---|---|---|---|---|---|")
+    for version, (name, _, _, target, higher) in rows:
+        ours, theirs = statistics.median(figures[(version, name)]["HomeRules"]), statistics.median(figures[(version, name)]["Mosquitto"])
         ratio = ours / theirs if theirs else float("nan")
         mark = "met" if (ratio >= target if higher else ratio <= target) else "not met"
-        print(f"| {name} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | {'≥' if higher else '≤'} {target}× ({mark}) |")
+        print(f"| {name} | {version} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | {'≥' if higher else '≤'} {target}× ({mark}) |")
     ours, theirs = statistics.median(memory["HomeRules"]), statistics.median(memory["Mosquitto"])
     ratio = ours / theirs if theirs else float("nan")
-    print(f"| RSS per idle connection, {IDLE:,} connections (bytes) | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | ≤ 3× ({'met' if ratio <= 3 else 'not met'}) |")
+    print(f"| RSS per idle connection, {IDLE:,} connections (bytes) | 3.1.1 | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | ≤ 3× ({'met' if ratio <= 3 else 'not met'}) |")
 
     print()
-    for name, _, _, _, _ in SCENARIOS:
-        runs = losses[name]
+    for version, (name, *_) in rows:
+        runs = losses[(version, name)]
         if any(lost for kind in runs for lost, _ in runs[kind]):
             described = "; ".join(
                 f"{kind} lost " + ", ".join(f"{lost:,} of {sent:,}" for lost, sent in runs[kind]) for kind in runs)
-            print(f"Lost in \"{name}\" (each round): {described}.")
+            print(f"Lost in \"{name}\" at MQTT {version} (each round): {described}.")
 
     daemon = subprocess.run(["taskset", "-c", "0,1", BIN, "bench", "daemon", "--seconds", "10", "--events", "100000"],
                             capture_output=True, text=True, timeout=900).stdout.strip().splitlines()

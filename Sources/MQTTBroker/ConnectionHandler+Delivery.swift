@@ -23,7 +23,8 @@ extension ConnectionHandler {
             return true
         }
         publish.properties = message.propertiesToSend(at: .now())
-        publish.properties.subscriptionIdentifiers = delivery.subscriptionIdentifiers
+        // Set only when there are some: setting a property allocates the properties' storage.
+        if !delivery.subscriptionIdentifiers.isEmpty { publish.properties.subscriptionIdentifiers = delivery.subscriptionIdentifiers }
         if let limit = clientMaximumPacketSize {
             guard let size = try? Packet.publish(publish).encodedSize(version: .v5), size <= limit else { return false }
         }

@@ -32,6 +32,9 @@ struct BenchBrokerCommand: AsyncParsableCommand {
     @Option(help: "Subscribers for fan-out.")
     var subscribers = 50
 
+    @Option(name: .customLong("mqtt-version"), help: ArgumentHelp("The MQTT version of every connection: 5, 3.1.1 or 3.1.", valueName: "version"))
+    var mqttVersion: ProtocolVersion = .v3_1_1
+
     @Option(help: "QoS of publishes and subscriptions: 0, 1 or 2.")
     var qos = 0
 
@@ -75,6 +78,7 @@ struct BenchBrokerCommand: AsyncParsableCommand {
             host: target.host, port: target.port, qos: QoS(rawValue: UInt8(qos))!, payload: payload, window: window ?? (qos == 0 ? 100 : 10),
             loop: group.next())
         load.inflight = inflight
+        load.version = mqttVersion
         let report: BenchReport
         switch scenario {
         case .fanIn: report = try await load.fanIn(publishers: publishers, messages: messages, rate: rate)

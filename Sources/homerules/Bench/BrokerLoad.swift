@@ -13,6 +13,8 @@ struct BrokerLoad {
     let window: Int
     /// QoS 1 and 2 messages a publisher may have awaiting the broker's acknowledgement.
     var inflight = 100
+    /// The protocol version of every connection.
+    var version = ProtocolVersion.v3_1_1
     /// Every connection on one loop: the generator runs pinned to one core,
     /// and the flow windows need no locks.
     let loop: any EventLoop
@@ -82,7 +84,7 @@ struct BrokerLoad {
     }
 
     private func open(_ clientID: String) async throws -> LoadConnection {
-        try await LoadConnection.open(host: host, port: port, clientID: clientID, loop: loop)
+        try await LoadConnection.open(host: host, port: port, clientID: clientID, version: version, loop: loop)
     }
 
     /// A window per publisher, when the scenario uses them.

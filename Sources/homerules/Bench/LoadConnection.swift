@@ -10,13 +10,15 @@ final class LoadConnection: Sendable {
     private let handler: NIOLoopBound<LoadHandler>
 
     /// Connects and completes CONNECT / CONNACK.
-    static func open(host: String, port: Int, clientID: String, loop: any EventLoop) async throws -> LoadConnection {
+    static func open(
+        host: String, port: Int, clientID: String, version: ProtocolVersion, loop: any EventLoop
+    ) async throws -> LoadConnection {
         let channel = try await ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(MQTTDecoder()), LoadHandler(),
+                        ByteToMessageHandler(MQTTDecoder(version: version)), LoadHandler(version: version),
                     ])
                 }
             }

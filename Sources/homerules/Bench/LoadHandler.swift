@@ -7,6 +7,8 @@ final class LoadHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private var context: ChannelHandlerContext?
+    /// The protocol version of the connection.
+    private let version: ProtocolVersion
     private var connected: EventLoopPromise<Void>?
     private var subscribed: EventLoopPromise<Void>?
     private var sending: Sending?
@@ -38,13 +40,17 @@ final class LoadHandler: ChannelInboundHandler {
         var ticker: RepeatedTask?
     }
 
+    init(version: ProtocolVersion) {
+        self.version = version
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
 
     func connect(clientID: String, promise: EventLoopPromise<Void>) {
         connected = promise
-        send(.connect(ConnectPacket(clientID: clientID, cleanSession: true, keepAlive: 600)))
+        send(.connect(ConnectPacket(protocolVersion: version, clientID: clientID, cleanSession: true, keepAlive: 600)))
     }
 
     func subscribe(_ filter: String, qos: QoS, promise: EventLoopPromise<Void>) {
@@ -56,7 +62,10 @@ final class LoadHandler: ChannelInboundHandler {
         flow = window
         window?.wake = { [unowned self] in self.pump() }
         var prefix = ByteBuffer()
-        let remaining = 2 + job.topic.utf8.count + (job.qos == .atMostOnce ? 0 : 2) + max(job.payloadSize, BenchPayload.headerSize)
+        // MQTT 5 adds a property length (0: no properties) after the packet identifier.
+        let propertyLength = version == .v5 ? 1 : 0
+        let remaining = 2 + job.topic.utf8.count + (job.qos == .atMostOnce ? 0 : 2) + propertyLength
+            + max(job.payloadSize, BenchPayload.headerSize)
         prefix.writeInteger(UInt8(0x30 | job.qos.rawValue << 1))
         prefix.writeRemainingLength(remaining)
         prefix.writeInteger(UInt16(job.topic.utf8.count))
@@ -143,7 +152,7 @@ final class LoadHandler: ChannelInboundHandler {
         guard !pumping, let context, let job = sending?.job else { return }
         pumping = true
         defer { pumping = false }
-        let messageSize = (sending?.prefix.readableBytes ?? 0) + 2 + job.payloadSize
+        let messageSize = (sending?.prefix.readableBytes ?? 0) + 3 + job.payloadSize
         var wrote = true
         while wrote {
             wrote = false
@@ -162,6 +171,7 @@ final class LoadHandler: ChannelInboundHandler {
                     buffer.writeInteger(nextPacketID)
                     sending?.inflight += 1
                 }
+                if version == .v5 { buffer.writeInteger(UInt8(0)) }
                 BenchPayload(publisher: job.publisher, sequence: UInt64(state.sent), sentAt: BenchPayload.now())
                     .write(into: &buffer, size: job.payloadSize)
                 sending?.sent += 1
@@ -194,10 +204,10 @@ final class LoadHandler: ChannelInboundHandler {
         switch packet {
         case .puback, .pubrec, .pubcomp:
             if pendingAcks == nil { pendingAcks = context.channel.allocator.buffer(capacity: 1024) }
-            try? pendingAcks?.writeMQTTPacket(packet)
+            try? pendingAcks?.writeMQTTPacket(packet, version: version)
         default:
             var buffer = context.channel.allocator.buffer(capacity: 16)
-            try? buffer.writeMQTTPacket(packet)
+            try? buffer.writeMQTTPacket(packet, version: version)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
