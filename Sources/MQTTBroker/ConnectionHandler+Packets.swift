@@ -22,6 +22,7 @@ extension ConnectionHandler {
             clientReceiveMaximum = properties.receiveMaximum.map(Int.init)
             clientMaximumPacketSize = properties.maximumPacketSize.map(Int.init)
             connectSessionExpiry = properties.sessionExpiryInterval ?? 0
+            sendsProblemInformation = properties.requestProblemInformation ?? true
             aliases = TopicAliases(
                 inboundMaximum: core.configuration.maximumTopicAlias,
                 outboundMaximum: Int(properties.topicAliasMaximum ?? 0))
@@ -134,7 +135,8 @@ extension ConnectionHandler {
             if routed { core.publish(message, from: self) }
         case .atLeastOnce:
             let handedOver = routed ? core.publish(message, from: self) : 0
-            send(.puback(AckPacket(packetID: publish.packetID, reasonCode: outcome(routed: routed, handedOver: handedOver))))
+            let code = outcome(routed: routed, handedOver: handedOver)
+            send(.puback(AckPacket(packetID: publish.packetID, reasonCode: code, properties: problem(code, topic: topic))))
         case .exactlyOnce:
             // Delivered on first receipt; a resend before PUBREL is only acknowledged again.
             var code = MQTTReasonCode.success
@@ -144,12 +146,20 @@ extension ConnectionHandler {
                 // An error code ends the flow (§4.3.3): no PUBREL follows.
                 if !code.isError { _ = session.receipts.receive(publish.packetID) }
             }
-            send(.pubrec(AckPacket(packetID: publish.packetID, reasonCode: code)))
+            send(.pubrec(AckPacket(packetID: publish.packetID, reasonCode: code, properties: problem(code, topic: topic))))
         }
     }
 
     /// What PUBACK or PUBREC says of a message in MQTT 5: refused by the
     /// ACL, matched nobody, or on its way. MQTT 3.1.1 acknowledges all alike.
+    /// A reason string for a refused message, for an MQTT 5 client that did
+    /// not turn problem information off (§3.1.2.11.7).
+    private func problem(_ code: MQTTReasonCode, topic: String) -> Properties {
+        var properties = Properties()
+        if code.isError, sendsProblemInformation { properties.reasonString = "not authorized to publish on \"\(topic)\"" }
+        return properties
+    }
+
     private func outcome(routed: Bool, handedOver: Int) -> MQTTReasonCode {
         guard version == .v5 else { return .success }
         if !routed { return .notAuthorized }
@@ -163,7 +173,12 @@ extension ConnectionHandler {
             return
         }
         let (codes, accepted) = core.subscribe(session, to: subscribe, isV5: isV5)
-        send(.suback(SubAckPacket(packetID: subscribe.packetID, returnCodes: codes)))
+        var properties = Properties()
+        let refused = zip(subscribe.subscriptions, codes).filter { $0.1.grantedQoS == nil }.map { "\"\($0.0.filter)\" (\($0.1.reasonCode))" }
+        if isV5, sendsProblemInformation, !refused.isEmpty {
+            properties.reasonString = "refused: " + refused.joined(separator: ", ")
+        }
+        send(.suback(SubAckPacket(packetID: subscribe.packetID, returnCodes: codes, properties: properties)))
         core.deliverRetained(to: session, for: accepted)
     }
 

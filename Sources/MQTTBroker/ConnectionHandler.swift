@@ -51,6 +51,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// raise 0 (§3.14.2.2.2).
     var connectSessionExpiry: UInt32 = 0
     var aliases = TopicAliases(inboundMaximum: 0, outboundMaximum: 0)
+    /// MQTT 5's Request Problem Information: reason strings on refusals
+    /// (DISCONNECT carries one regardless).
+    var sendsProblemInformation = true
 
     init(core: BrokerCore, remoteAddress: String, listenerIndex: Int) {
         self.core = core

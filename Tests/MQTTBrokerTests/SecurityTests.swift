@@ -94,6 +94,24 @@ struct SecurityTests {
         #expect(policy.notices.first?.contains("acl:1:") == true, "\(policy.notices)")
     }
 
+    @Test("at MQTT 5 the ACL's refusals are told: PUBACK and SUBACK 0x87, with a reason string")
+    func aclRefusalsAtMQTT5() async throws {
+        let directory = try TemporaryDirectory()
+        let passwords = try Self.passwordFile(in: directory)
+        try Self.acl.write(to: directory.file("acl"), atomically: true, encoding: .utf8)
+        try await withSecureBroker(listeners: [
+            .init(host: "127.0.0.1", port: 0, security: .init(allowAnonymous: false, passwordFile: passwords, aclFile: directory.file("acl").path)),
+        ]) { _, ports in
+            let alice = try await login(port: ports[0], "alice", "secret", version: .v5)
+            try await alice.send(.publish(PublishPacket(topic: "home/door", payload: ByteBuffer(string: "open"), qos: .atLeastOnce, packetID: 1)))
+            guard case .puback(let ack) = try await alice.next() else { throw RawClientError.unexpected("no PUBACK") }
+            #expect(ack.reasonCode == .notAuthorized && ack.properties.reasonString == "not authorized to publish on \"home/door\"")
+            let jake = try await login(port: ports[0], "jake", "1234", version: .v5)
+            #expect(try await jake.subscribe("home/secret").map(\.reasonCode) == [.notAuthorized])
+            #expect(try await jake.subscribe("$share/g/home/#", packetID: 2).map(\.reasonCode) == [.grantedQoS0])
+        }
+    }
+
     @Test func aclFiltersPublishesSubscriptionsAndRetainedMessages() async throws {
         let directory = try TemporaryDirectory()
         let passwords = try Self.passwordFile(in: directory)
@@ -135,10 +153,12 @@ struct SecurityTests {
         }
     }
 
-    private func login(port: Int, _ user: String, _ password: String, clientID: String? = nil) async throws -> RawClient {
-        let client = try await RawClient.connect(to: port)
+    private func login(
+        port: Int, _ user: String, _ password: String, clientID: String? = nil, version: ProtocolVersion = .v3_1_1
+    ) async throws -> RawClient {
+        let client = try await RawClient.connect(to: port, version: version)
         try await client.send(.connect(ConnectPacket(
-            clientID: clientID ?? "\(user)-client", username: user, password: ByteBuffer(string: password))))
+            protocolVersion: version, clientID: clientID ?? "\(user)-client", username: user, password: ByteBuffer(string: password))))
         guard case .connack(let connack) = try await client.next(), connack.returnCode == .accepted else {
             throw RawClientError.unexpected("\(user) was refused")
         }
@@ -165,6 +185,14 @@ struct SecurityTests {
             let withCertificate = try await run(
                 pub, certificates.mosquittoArguments(port: ports[1], client: "sensor") + ["-t", "t", "-m", "x"], timeout: 30)
             #expect(withCertificate.status == 0, "\(withCertificate.stderr)")
+            // MQTT 5 on the same listeners, with the same rules.
+            let v5 = try await run(
+                pub, certificates.mosquittoArguments(port: ports[1], client: "sensor") + ["-V", "mqttv5", "-t", "t", "-m", "x", "-q", "1"],
+                timeout: 30)
+            #expect(v5.status == 0, "\(v5.stderr)")
+            let v5WithoutCertificate = try await run(
+                pub, certificates.mosquittoArguments(port: ports[1]) + ["-V", "mqttv5", "-t", "t", "-m", "x"], timeout: 30)
+            #expect(v5WithoutCertificate.status != 0)
         }
     }
 

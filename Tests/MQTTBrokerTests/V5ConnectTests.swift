@@ -132,6 +132,16 @@ struct V5ConnectTests {
             try await malformed.send(bytes: [0x30, 0x05, 0x00, 0x01, 0x74, 0x01, 0x01])
             #expect(try await malformed.nextDisconnect().reasonCode == .malformedPacket)
 
+            let (twice, _) = try await RawClient.connected5(to: port, clientID: "twice")
+            // PUBLISH QoS 0, topic "t", Content Type "a" and again "b": a property twice is a protocol error.
+            try await twice.send(bytes: [0x30, 0x0C, 0x00, 0x01, 0x74, 0x08, 0x03, 0x00, 0x01, 0x61, 0x03, 0x00, 0x01, 0x62])
+            #expect(try await twice.nextDisconnect().reasonCode == .protocolError)
+
+            let (misplaced, _) = try await RawClient.connected5(to: port, clientID: "misplaced")
+            // PUBLISH QoS 0, topic "t", Session Expiry Interval 1: a property this packet cannot carry.
+            try await misplaced.send(bytes: [0x30, 0x09, 0x00, 0x01, 0x74, 0x05, 0x11, 0x00, 0x00, 0x00, 0x01])
+            #expect(try await misplaced.nextDisconnect().reasonCode == .malformedPacket)
+
             let (large, _) = try await RawClient.connected5(to: port, clientID: "large")
             try await large.send(publish5("t", String(repeating: "x", count: 2000)))
             #expect(try await large.nextDisconnect().reasonCode == .packetTooLarge)

@@ -7,7 +7,7 @@ import Testing
 struct V5DeliveryTests {
     @Test("a message's properties reach MQTT 5 subscribers unchanged, user properties in order; 3.1.1 gets the message alone")
     func propertiesPassThrough() async throws {
-        try await withBroker { _, port in
+        try await withBroker { broker, port in
             let (v5, _) = try await RawClient.connected5(to: port, clientID: "v5")
             _ = try await v5.subscribe("req", qos: .atLeastOnce)
             let (v3, _) = try await RawClient.connected(to: port, clientID: "v3")
@@ -23,6 +23,7 @@ struct V5DeliveryTests {
             })
             guard case .puback(let ack) = try await publisher.next() else { throw RawClientError.unexpected("no PUBACK") }
             #expect(ack.reasonCode == .success)
+            #expect(try await broker.status().publishReceived == 1, "MQTT 5 traffic is counted as 3.1.1's")
             let received = try await v5.nextAcknowledged()
             #expect(received.properties.payloadFormatIndicator == .utf8)
             #expect(received.properties.contentType == "application/json")
@@ -45,6 +46,7 @@ struct V5DeliveryTests {
             try await publisher.send(publish5("$SYS/broker/forged", "x", qos: .exactlyOnce, id: 2))
             guard case .pubrec(let rec) = try await publisher.next() else { throw RawClientError.unexpected("no PUBREC") }
             #expect(rec.reasonCode == .notAuthorized)
+            #expect(rec.properties.reasonString == "not authorized to publish on \"$SYS/broker/forged\"")
             // The flow ended with the error: a PUBREL for it is answered "not found".
             try await publisher.send(.pubrel(AckPacket(packetID: 2)))
             guard case .pubcomp(let comp) = try await publisher.next() else { throw RawClientError.unexpected("no PUBCOMP") }
@@ -61,6 +63,15 @@ struct V5DeliveryTests {
                 .init(filter: "$share/g+/x", qos: .atMostOnce),
             ])
             #expect(codes.map(\.reasonCode) == [.grantedQoS2, .topicFilterInvalid, .topicFilterInvalid])
+            let (quiet, _) = try await RawClient.connected5(to: port, clientID: "quiet") {
+                $0.properties.requestProblemInformation = false
+            }
+            try await quiet.send(.subscribe(SubscribePacket(packetID: 1, subscriptions: [.init(filter: "bad/#/x", qos: .atMostOnce)])))
+            guard case .suback(let silent) = try await quiet.next() else { throw RawClientError.unexpected("no SUBACK") }
+            #expect(silent.properties.reasonString == nil, "no problem information was asked for")
+            try await client.send(.subscribe(SubscribePacket(packetID: 3, subscriptions: [.init(filter: "bad/#/x", qos: .atMostOnce)])))
+            guard case .suback(let told) = try await client.next() else { throw RawClientError.unexpected("no SUBACK") }
+            #expect(told.properties.reasonString == "refused: \"bad/#/x\" (Topic Filter invalid (0x8F))")
             try await client.send(.unsubscribe(UnsubscribePacket(packetID: 2, filters: ["ok/#", "never/subscribed"])))
             guard case .unsuback(let unsuback) = try await client.next() else { throw RawClientError.unexpected("no UNSUBACK") }
             #expect(unsuback.reasonCodes == [.success, .noSubscriptionExisted])

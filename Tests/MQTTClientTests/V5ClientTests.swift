@@ -69,7 +69,7 @@ struct V5ClientTests {
         try await withOurBroker { port in
             let client = try await MQTTClient.connected(port: port, clientID: "twin", Self.v5)
             let events = client.connectionEvents()
-            await #expect(throws: MQTTClientError.publishRefused(.notAuthorized, reason: nil)) {
+            await #expect(throws: MQTTClientError.publishRefused(.notAuthorized, reason: "not authorized to publish on \"$SYS/forged\"")) {
                 try await client.publish(topic: "$SYS/forged", payload: "x", qos: .atLeastOnce)
             }
             let twin = try await MQTTClient.connected(port: port, clientID: "twin", Self.v5)
