@@ -65,6 +65,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var maximumQueuedBytes: Int?
     /// `max_topic_alias`: topic aliases an MQTT 5 client may set up.
     public var maximumTopicAlias: Int?
+    /// `max_keepalive`: the longest keepalive a client may use.
+    public var maximumKeepAlive: Int?
     /// `slow_consumer_timeout`, in seconds.
     public var slowConsumerTimeout: Int?
     /// `persistent_client_expiration`, as Mosquitto writes it (`14d`).
@@ -81,7 +83,7 @@ public struct ServeSettings: Sendable, Equatable {
         "max_connections", "max_packet_size", "max_queued_messages", "max_inflight_messages", "max_inflight_bytes",
         "max_queued_bytes", "slow_consumer_timeout", "persistent_client_expiration", "presence_grace_period", "overdue_delay_limit",
         "per_listener_settings", "allow_anonymous", "password_file", "acl_file", "latitude", "longitude", "secrets_file",
-        "bridge_cafile", "bridge_certfile", "bridge_keyfile", "mqtt_version", "max_topic_alias",
+        "bridge_cafile", "bridge_certfile", "bridge_keyfile", "mqtt_version", "max_topic_alias", "max_keepalive",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -166,6 +168,7 @@ public struct ServeSettings: Sendable, Equatable {
             }
             brokerProtocolVersion = version
         case "max_topic_alias": maximumTopicAlias = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumTopicAlias)
+        case "max_keepalive": maximumKeepAlive = reader.integer(node, for: key, in: BrokerConfiguration.Bounds.maximumKeepAlive)
         case "username": username = reader.text(node, for: key)
         case "password": password = reader.text(node, for: key)
         case "bridge_cafile": bridgeCAFile = reader.text(node, for: key).map { Self.resolve($0, against: base) }

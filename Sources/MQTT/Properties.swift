@@ -121,7 +121,12 @@ public struct Properties: Sendable, Hashable {
     }
 
     /// Whether no property is set: what a packet without properties has.
-    public var isEmpty: Bool { values == .none }
+    /// Most packets have no storage at all, and say so without comparing
+    /// the 27 fields.
+    public var isEmpty: Bool {
+        guard let storage else { return true }
+        return storage.values == .none
+    }
 
     public static func == (lhs: Properties, rhs: Properties) -> Bool {
         lhs.storage === rhs.storage || lhs.values == rhs.values

@@ -66,6 +66,13 @@ public struct BrokerConfiguration: Sendable {
     /// bounded by what that client allows.
     public var maximumTopicAlias: Int
 
+    /// `max_keepalive`: the longest keepalive a client may use, in seconds.
+    /// An MQTT 5 client asking for more, or for none, is told this one
+    /// (Server Keep Alive in CONNACK); a 3.1.1 client is refused with 0x02,
+    /// as Mosquitto does, having no way to be told. 65535 (the default)
+    /// takes any, 0 included.
+    public var maximumKeepAlive: Int
+
     /// What the broker answers an MQTT 5 client that asks for response
     /// information: this, followed by its client id, as the base of its
     /// response topics.
@@ -87,6 +94,7 @@ public struct BrokerConfiguration: Sendable {
         slowConsumerTimeout: TimeAmount = .seconds(10),
         persistentClientExpiration: TimeAmount? = nil,
         maximumTopicAlias: Int = 10,
+        maximumKeepAlive: Int = 65_535,
         responseTopicPrefix: String = "responses/",
         connectTimeout: TimeAmount = .seconds(10),
         systemTopicInterval: TimeAmount? = .seconds(10)
@@ -101,6 +109,7 @@ public struct BrokerConfiguration: Sendable {
         self.slowConsumerTimeout = slowConsumerTimeout
         self.persistentClientExpiration = persistentClientExpiration
         self.maximumTopicAlias = maximumTopicAlias
+        self.maximumKeepAlive = maximumKeepAlive
         self.responseTopicPrefix = responseTopicPrefix
         self.connectTimeout = connectTimeout
         self.systemTopicInterval = systemTopicInterval
@@ -122,6 +131,7 @@ public struct BrokerConfiguration: Sendable {
         public static let slowConsumerTimeoutSeconds = 0...86_400
         /// 0: no topic aliases.
         public static let maximumTopicAlias = 0...65_535
+        public static let maximumKeepAlive = 10...65_535
     }
 
     /// One address to accept MQTT connections on, with its own security

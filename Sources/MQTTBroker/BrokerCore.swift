@@ -162,6 +162,22 @@ final class BrokerCore {
         return properties
     }
 
+    /// The keepalive a connection gets under `max_keepalive`.
+    enum KeepAliveDecision {
+        case granted(UInt16)
+        /// A 3.1.1 client cannot be told another keepalive: it is refused.
+        case refused(String)
+    }
+
+    func keepAlive(askedFor connect: ConnectPacket) -> KeepAliveDecision {
+        let maximum = configuration.maximumKeepAlive
+        guard maximum < 65_535, connect.keepAlive == 0 || Int(connect.keepAlive) > maximum else {
+            return .granted(connect.keepAlive)
+        }
+        if connect.protocolVersion == .v5 { return .granted(UInt16(maximum)) }
+        return .refused("keepalive \(connect.keepAlive) s is above max_keepalive (\(maximum) s)")
+    }
+
     /// The QoS 1 and 2 PUBLISH packets a client may have unacknowledged at
     /// once (MQTT 5's Receive Maximum in CONNACK): the same bound as the
     /// broker's own window towards clients.

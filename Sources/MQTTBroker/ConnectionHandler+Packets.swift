@@ -11,9 +11,17 @@ extension ConnectionHandler {
             close(.protocolError("will \(problem)", code: .topicNameInvalid))
             return
         }
-        if connect.keepAlive > 0 {
-            silenceAllowance = .milliseconds(Int64(connect.keepAlive) * 1500)
-            silenceDeadline = .now() + .milliseconds(Int64(connect.keepAlive) * 1500)
+        let keepAlive: UInt16
+        switch core.keepAlive(askedFor: connect) {
+        case .granted(let seconds): keepAlive = seconds
+        case .refused(let reason):
+            send(.connack(ConnAckPacket(returnCode: .identifierRejected)))
+            close(.refused("client id \"\(connect.clientID)\": \(reason)"))
+            return
+        }
+        if keepAlive > 0 {
+            silenceAllowance = .milliseconds(Int64(keepAlive) * 1500)
+            silenceDeadline = .now() + .milliseconds(Int64(keepAlive) * 1500)
         } else {
             silenceDeadline = nil
         }
@@ -36,11 +44,13 @@ extension ConnectionHandler {
             close(.refused("client id \"\(connect.clientID)\": \(refusal.reason)"))
             return
         }
-        send(.connack(connack))
+        var accepted = connack
+        if version == .v5, keepAlive != connect.keepAlive { accepted.properties.serverKeepAlive = keepAlive }
+        send(.connack(accepted))
         state = .connected(session, will: connect.will)
         clientIDForLogs = session.clientID
         log(.info, """
-            client connected (\(connect.protocolVersion), \(describeSession(connect)), keepalive \(connect.keepAlive) s)
+            client connected (\(connect.protocolVersion), \(describeSession(connect)), keepalive \(keepAlive) s)
             """)
         session.attach(self)
     }

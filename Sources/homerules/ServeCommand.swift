@@ -81,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-topic-alias"), help: "Topic aliases an MQTT 5 client may set up on a connection (max_topic_alias; default 10; 0: none).")
     var maximumTopicAlias: Int?
 
+    @Option(name: .customLong("max-keepalive"), help: "The longest keepalive a client may use, 10 to 65535 s: an MQTT 5 client asking for more, or for none, is told this one; a 3.1.1 client is refused (max_keepalive; default 65535: any).")
+    var maximumKeepAlive: Int?
+
     @Option(name: .customLong("persistent-client-expiration"), help: "Remove a persistent session whose client has been away this long: a number and h, d, w, m or y, like 14d (persistent_client_expiration; default: never).")
     var persistentClientExpiration: String?
 
@@ -119,6 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("--max-queued-bytes", maximumQueuedBytes, BrokerConfiguration.Bounds.maximumQueuedBytes),
             ("--slow-consumer-timeout", slowConsumerTimeout, BrokerConfiguration.Bounds.slowConsumerTimeoutSeconds),
             ("--max-topic-alias", maximumTopicAlias, BrokerConfiguration.Bounds.maximumTopicAlias),
+            ("--max-keepalive", maximumKeepAlive, BrokerConfiguration.Bounds.maximumKeepAlive),
         ]
         for (option, value, bounds) in limits {
             if let value, !bounds.contains(value) {
@@ -230,7 +234,8 @@ struct ServeCommand: AsyncParsableCommand {
                 ?? defaults.slowConsumerTimeout,
             persistentClientExpiration: persistentClientExpiration.flatMap(BrokerConfiguration.parseExpiration)
                 ?? settings.persistentClientExpiration,
-            maximumTopicAlias: maximumTopicAlias ?? settings.maximumTopicAlias ?? defaults.maximumTopicAlias))
+            maximumTopicAlias: maximumTopicAlias ?? settings.maximumTopicAlias ?? defaults.maximumTopicAlias,
+            maximumKeepAlive: maximumKeepAlive ?? settings.maximumKeepAlive ?? defaults.maximumKeepAlive))
     }
 
     /// How long an external MQTT 5 broker keeps the daemon's session after

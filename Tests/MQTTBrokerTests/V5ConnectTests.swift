@@ -164,6 +164,26 @@ struct V5ConnectTests {
         #expect(try await client.nextDisconnect().reasonCode == .serverShuttingDown)
     }
 
+    @Test("max_keepalive: an MQTT 5 client asking for more, or none, is told the maximum; a 3.1.1 client is refused with 0x02")
+    func maximumKeepAlive() async throws {
+        try await withBroker({ $0.maximumKeepAlive = 30 }) { _, port in
+            for asked: UInt16 in [0, 60] {
+                let (client, connack) = try await RawClient.connected5(to: port, clientID: "v5-\(asked)") { $0.keepAlive = asked }
+                #expect(connack.reasonCode == .success && connack.properties.serverKeepAlive == 30)
+                await client.drop()
+            }
+            let (within, connack) = try await RawClient.connected5(to: port, clientID: "within") { $0.keepAlive = 20 }
+            #expect(connack.properties.serverKeepAlive == nil)
+            await within.drop()
+            let (old, refused) = try await RawClient.connected(to: port, clientID: "v3", keepAlive: 60)
+            #expect(refused.returnCode == .identifierRejected)
+            #expect(await old.waitForClose())
+            let (fine, accepted) = try await RawClient.connected(to: port, clientID: "v3-fine", keepAlive: 30)
+            #expect(accepted.returnCode == .accepted)
+            await fine.drop()
+        }
+    }
+
     @Test("a keepalive timeout is announced with 0x8D")
     func keepAliveTimeoutIsAnnounced() async throws {
         try await withBroker { _, port in
