@@ -9,14 +9,15 @@ import NIOCore
 /// broker is gone. When no packet at all arrives within the ping timeout after
 /// a PINGREQ, it raises ``MQTTClientError/keepAliveTimeout`` down the
 /// pipeline, where the connection handler closes the channel. PINGRESP ends here.
+/// An MQTT 5 broker's Server Keep Alive (in CONNACK) replaces the interval.
 final class KeepAliveHandler: ChannelDuplexHandler {
     typealias InboundIn = Packet
     typealias InboundOut = Packet
     typealias OutboundIn = Packet
     typealias OutboundOut = Packet
 
-    private let interval: TimeAmount
-    private let pingTimeout: TimeAmount
+    private var interval: TimeAmount
+    private var pingTimeout: TimeAmount
     private var lastSent = NIODeadline.now()
     private var lastReceived = NIODeadline.now()
     /// When the unanswered PINGREQ was sent; nil when none is outstanding.
@@ -59,13 +60,30 @@ final class KeepAliveHandler: ChannelDuplexHandler {
             timer?.cancel()
             schedule(context: context, at: min(lastSent, lastReceived) + interval)
         }
-        if case .pingresp = unwrapInboundIn(data) { return }
+        switch unwrapInboundIn(data) {
+        case .pingresp:
+            return
+        case .connack(let connack):
+            if let seconds = connack.properties.serverKeepAlive { adopt(serverKeepAlive: seconds, context: context) }
+        default:
+            break
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         lastSent = .now()
         context.write(data, promise: promise)
+    }
+
+    /// The broker imposes its keepalive (§3.2.2.3.14): pings follow it, and
+    /// a ping timeout longer than it shrinks to it. 0 turns keepalive off.
+    private func adopt(serverKeepAlive seconds: UInt16, context: ChannelHandlerContext) {
+        stop()
+        guard seconds > 0 else { return }
+        interval = .seconds(Int64(seconds))
+        pingTimeout = min(pingTimeout, interval)
+        schedule(context: context, at: min(lastSent, lastReceived) + interval)
     }
 
     private func start(context: ChannelHandlerContext) {

@@ -86,6 +86,23 @@ struct V5ClientTests {
         }
     }
 
+    @Test("the broker's Server Keep Alive replaces the client's: with 10 s imposed on a client asking for 60, it stays connected")
+    func serverKeepAliveIsFollowed() async throws {
+        try await withOurBroker({ $0.maximumKeepAlive = 10 }) { port in
+            let client = try await MQTTClient.connected(port: port, clientID: "told") {
+                Self.v5(&$0)
+                $0.keepAlive = .seconds(60)
+            }
+            defer { Task { await client.disconnect() } }
+            // The broker closes a connection silent for 1.5 × 10 s; the time itself is what is tested.
+            try await Task.sleep(for: .seconds(17))
+            let collector = MessageCollector()
+            _ = try await client.subscribe("still/here", qos: .atLeastOnce, handler: collector.handler)
+            try await client.publish(topic: "still/here", payload: "yes", qos: .atLeastOnce)
+            #expect(try await collector.waitFor(count: 1).map(\.payloadString) == ["yes"])
+        }
+    }
+
     @Test("topic aliases both ways, and the broker's Receive Maximum kept: 100 QoS 2 publishes through a window of 2")
     func topicAliasesAndReceiveMaximum() async throws {
         try await withOurBroker({ $0.maximumInflightMessages = 2; $0.maximumTopicAlias = 4 }) { port in
