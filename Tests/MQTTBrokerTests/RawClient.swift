@@ -248,6 +248,10 @@ func withBroker<T>(
     _ body: (MQTTBroker, Int) async throws -> T
 ) async throws -> T {
     var configuration = BrokerConfiguration(listeners: [.init(host: "127.0.0.1", port: 0)], systemTopicInterval: nil)
+    // A test's CONNECT follows its TCP connect at once, unless the test process is starved: once, on a loaded
+    // machine, many tests at the same moment found their connection closed after the default 10 s, and failed
+    // with "I/O on closed channel". The timeout's own test sets its own.
+    configuration.connectTimeout = .seconds(60)
     configure(&configuration)
     let broker = MQTTBroker(configuration: configuration, logger: quietLogger)
     try await broker.start()
