@@ -10,7 +10,8 @@ struct BrokerMessage {
 
     init(_ message: MQTTMessage, receivedAt now: @autoclosure () -> NIODeadline = .now()) {
         self.message = message
-        expiry = message.properties.messageExpiryInterval.map { now() + .seconds(Int64($0)) }
+        // Most messages have no properties: they skip the key-path read.
+        expiry = message.properties.isEmpty ? nil : message.properties.messageExpiryInterval.map { now() + .seconds(Int64($0)) }
     }
 
     var topic: String { message.topic }
