@@ -119,10 +119,10 @@ final class ClientSession {
         let version = configuration.protocolVersion
         try pipeline.addHandler(ByteToMessageHandler(MQTTDecoder(maximumPacketSize: configuration.maximumPacketSize, version: version)))
         try pipeline.addHandler(MessageToByteHandler(MQTTEncoder(version: version)))
-        if configuration.keepAliveSeconds > 0 {
-            let interval = TimeAmount.seconds(Int64(configuration.keepAliveSeconds))
-            let pingTimeout = configuration.pingTimeout.map { TimeAmount($0) } ?? interval
-            try pipeline.addHandler(KeepAliveHandler(interval: interval, pingTimeout: pingTimeout))
+        // At MQTT 5 a client without keepalive still has the handler: the broker may impose one.
+        if configuration.keepAliveSeconds > 0 || version == .v5 {
+            let interval = configuration.keepAliveSeconds > 0 ? TimeAmount.seconds(Int64(configuration.keepAliveSeconds)) : nil
+            try pipeline.addHandler(KeepAliveHandler(interval: interval, pingTimeout: configuration.pingTimeout.map { TimeAmount($0) }))
         }
         try pipeline.addHandler(ConnectionHandler(session: self, connectionID: connectionID))
     }

@@ -16,7 +16,8 @@ final class KeepAliveHandler: ChannelDuplexHandler {
     typealias OutboundIn = Packet
     typealias OutboundOut = Packet
 
-    private var interval: TimeAmount
+    /// Nil while keepalive is off: an MQTT 5 broker's Server Keep Alive may turn it on.
+    private var interval: TimeAmount?
     private var pingTimeout: TimeAmount
     private var lastSent = NIODeadline.now()
     private var lastReceived = NIODeadline.now()
@@ -25,12 +26,14 @@ final class KeepAliveHandler: ChannelDuplexHandler {
     private var timer: Scheduled<Void>?
 
     /// - Parameters:
-    ///   - interval: The keepalive interval; must be positive.
-    ///   - pingTimeout: How long to wait for any packet after a PINGREQ.
-    init(interval: TimeAmount, pingTimeout: TimeAmount) {
-        precondition(interval > .zero && pingTimeout > .zero)
+    ///   - interval: The keepalive interval, positive; nil for none until
+    ///     the broker's CONNACK imposes one.
+    ///   - pingTimeout: How long to wait for any packet after a PINGREQ;
+    ///     nil for one interval.
+    init(interval: TimeAmount?, pingTimeout: TimeAmount?) {
+        precondition((interval ?? .seconds(1)) > .zero && (pingTimeout ?? .seconds(1)) > .zero)
         self.interval = interval
-        self.pingTimeout = pingTimeout
+        self.pingTimeout = pingTimeout ?? interval ?? .seconds(Int64(UInt16.max))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -58,7 +61,7 @@ final class KeepAliveHandler: ChannelDuplexHandler {
             // The check was set for the ping's timeout, which may be longer
             // than the interval: the next ping is due at the interval.
             timer?.cancel()
-            schedule(context: context, at: min(lastSent, lastReceived) + interval)
+            if let interval { schedule(context: context, at: min(lastSent, lastReceived) + interval) }
         }
         switch unwrapInboundIn(data) {
         case .pingresp:
@@ -81,16 +84,17 @@ final class KeepAliveHandler: ChannelDuplexHandler {
     private func adopt(serverKeepAlive seconds: UInt16, context: ChannelHandlerContext) {
         stop()
         guard seconds > 0 else { return }
-        interval = .seconds(Int64(seconds))
-        pingTimeout = min(pingTimeout, interval)
-        schedule(context: context, at: min(lastSent, lastReceived) + interval)
+        let imposed = TimeAmount.seconds(Int64(seconds))
+        interval = imposed
+        pingTimeout = min(pingTimeout, imposed)
+        schedule(context: context, at: min(lastSent, lastReceived) + imposed)
     }
 
     private func start(context: ChannelHandlerContext) {
         guard timer == nil else { return }
         lastSent = .now()
         lastReceived = .now()
-        schedule(context: context, at: lastSent + interval)
+        if let interval { schedule(context: context, at: lastSent + interval) }
     }
 
     private func stop() {
@@ -105,6 +109,7 @@ final class KeepAliveHandler: ChannelDuplexHandler {
     }
 
     private func check(context: ChannelHandlerContext) {
+        guard let interval else { return }
         let now = NIODeadline.now()
         if let pingSentAt {
             if now - pingSentAt >= pingTimeout {

@@ -103,9 +103,14 @@ struct ConnectTests {
     private func pingForTwelveSeconds(on group: any EventLoopGroup) async throws {
         try await withBroker { _, port in
             // Keepalive 3 s allows 4.5 s of silence; pings every 0.25 s for nearly 3 such windows.
-            let (client, _) = try await RawClient.connected(to: port, clientID: "awake", keepAlive: 3, group: group)
-            let pinger = try client.pingRepeatedly(every: .milliseconds(250))
+            // CONNECT and the pings start together on the client's thread: on a loaded machine a task
+            // may wait longer than the 4.5 s allowed between CONNACK and the first ping.
+            let client = try await RawClient.connect(to: port, group: group)
+            let pinger = try await client.send(.connect(ConnectPacket(clientID: "awake", keepAlive: 3)), thenPingEvery: .milliseconds(250))
             defer { pinger.cancel() }
+            guard case .connack(let connack) = try await client.next(), connack.returnCode == .accepted else {
+                throw RawClientError.unexpected("no CONNACK")
+            }
             try await Task.sleep(for: .seconds(12))
             pinger.cancel()
             #expect(!client.isClosed)

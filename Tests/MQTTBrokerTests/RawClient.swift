@@ -83,16 +83,22 @@ final class RawClient: Sendable {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
     }
 
-    /// Sends PINGREQ every `interval` from the connection's event loop, so
-    /// that a busy task pool cannot delay the pings; cancel the returned task
-    /// to stop.
-    func pingRepeatedly(every interval: TimeAmount) throws -> RepeatedTask {
+    /// Sends `packet` (a CONNECT) and starts PINGREQs every `interval`, both
+    /// on the connection's event loop at once: no wait for the task pool
+    /// comes between them, however loaded the machine. Cancel the returned
+    /// task to stop.
+    func send(_ packet: Packet, thenPingEvery interval: TimeAmount) async throws -> RepeatedTask {
+        var first = channel.allocator.buffer(capacity: 64)
+        try first.writeMQTTPacket(packet, version: version)
         var ping = channel.allocator.buffer(capacity: 2)
         try ping.writeMQTTPacket(.pingreq, version: version)
         let channel = self.channel
-        return channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [ping] _ in
-            channel.writeAndFlush(ping, promise: nil)
-        }
+        return try await channel.eventLoop.submit { [first, ping] in
+            channel.writeAndFlush(first, promise: nil)
+            return channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                channel.writeAndFlush(ping, promise: nil)
+            }
+        }.get()
     }
 
     /// The PINGRESPs received and not yet taken.

@@ -86,7 +86,7 @@ struct V5ClientTests {
         }
     }
 
-    @Test("the broker's Server Keep Alive replaces the client's: with 10 s imposed on a client asking for 60, it stays connected")
+    @Test("the broker's Server Keep Alive replaces the client's: told 10 s, clients asking for 60 and for none stay connected")
     func serverKeepAliveIsFollowed() async throws {
         try await withOurBroker({ $0.maximumKeepAlive = 10 }) { port in
             let client = try await MQTTClient.connected(port: port, clientID: "told") {
@@ -94,12 +94,19 @@ struct V5ClientTests {
                 $0.keepAlive = .seconds(60)
             }
             defer { Task { await client.disconnect() } }
+            // Asking for no keepalive at all, it is told 10 s too.
+            let silent = try await MQTTClient.connected(port: port, clientID: "told-too") {
+                Self.v5(&$0)
+                $0.keepAlive = .zero
+            }
+            defer { Task { await silent.disconnect() } }
             // The broker closes a connection silent for 1.5 × 10 s; the time itself is what is tested.
             try await Task.sleep(for: .seconds(17))
             let collector = MessageCollector()
             _ = try await client.subscribe("still/here", qos: .atLeastOnce, handler: collector.handler)
             try await client.publish(topic: "still/here", payload: "yes", qos: .atLeastOnce)
-            #expect(try await collector.waitFor(count: 1).map(\.payloadString) == ["yes"])
+            try await silent.publish(topic: "still/here", payload: "me too", qos: .atLeastOnce)
+            #expect(try await collector.waitFor(count: 2).map(\.payloadString) == ["yes", "me too"])
         }
     }
 
