@@ -14,14 +14,18 @@ extension ConnectionHandler {
         _ message: BrokerMessage, _ delivery: Delivery, packetID: UInt16 = 0, dup: Bool = false,
         encoded: inout SharedEncoding
     ) -> Bool {
-        var publish = PublishPacket(
-            topic: message.topic, payload: message.message.payload, qos: delivery.qos, retain: delivery.retain,
-            dup: dup, packetID: packetID)
+        func makePublish() -> PublishPacket {
+            PublishPacket(
+                topic: message.topic, payload: message.message.payload, qos: delivery.qos, retain: delivery.retain,
+                dup: dup, packetID: packetID)
+        }
         let isPlain = delivery.qos == .atMostOnce && !delivery.retain
         guard version == .v5 else {
-            if isPlain { sendShared(publish, encoded: &encoded) } else { send(.publish(publish)) }
+            // A fan-out's subscribers after the first take the cached bytes: no packet is made for them.
+            if isPlain { sendShared(makePublish(), encoded: &encoded) } else { send(.publish(makePublish())) }
             return true
         }
+        var publish = makePublish()
         publish.properties = message.propertiesToSend(at: .now())
         // Set only when there are some: setting a property allocates the properties' storage.
         if !delivery.subscriptionIdentifiers.isEmpty { publish.properties.subscriptionIdentifiers = delivery.subscriptionIdentifiers }
@@ -37,11 +41,11 @@ extension ConnectionHandler {
         return true
     }
 
-    private func sendShared(_ publish: PublishPacket, encoded: inout SharedEncoding) {
+    private func sendShared(_ publish: @autoclosure () -> PublishPacket, encoded: inout SharedEncoding) {
         let version = self.version
         do {
             send(try encoded.encoding(for: version) { () throws(MQTTProtocolError) in
-                try EncodedPublish(publish, version: version)
+                try EncodedPublish(publish(), version: version)
             })
         } catch {
             // Every topic is checked before it is routed: this fails only on a bug.

@@ -178,7 +178,7 @@ extension ConnectionHandler {
 
     private func handleSubscribe(_ subscribe: SubscribePacket, in session: Session) {
         let isV5 = version == .v5
-        if isV5, subscribe.subscriptions.contains(where: { $0.noLocal && $0.filter.hasPrefix("$share/") }) {
+        if isV5, subscribe.subscriptions.contains(where: { $0.noLocal && SubscriptionFilter.isShared($0.filter) }) {
             close(.protocolError("No Local on a shared subscription"))
             return
         }

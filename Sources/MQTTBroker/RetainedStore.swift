@@ -19,11 +19,6 @@ struct RetainedStore {
         }
     }
 
-    /// The retained message of one topic.
-    func message(for topic: String) -> MQTTMessage? {
-        tree.payload(at: topic)?.message
-    }
-
     /// Every retained message whose topic matches `filter` (valid) and
     /// whose expiry interval has not run out by `now`.
     func matches(_ filter: String, at now: NIODeadline) -> [BrokerMessage] {

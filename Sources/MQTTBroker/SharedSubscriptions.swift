@@ -14,10 +14,13 @@ struct SubscriptionFilter: Hashable {
 
     private static let sharePrefix = "$share/"
 
+    /// Whether `text` names a shared subscription (well formed or not).
+    static func isShared(_ text: String) -> Bool { text.hasPrefix(sharePrefix) }
+
     /// Checks the filter by MQTT's rules and the broker's depth limit.
     init(_ text: String) throws(TopicRefusal) {
         self.text = text
-        guard text.hasPrefix(Self.sharePrefix) else {
+        guard Self.isShared(text) else {
             try BrokerCore.validateFilter(text)
             topicFilter = text
             shareName = nil

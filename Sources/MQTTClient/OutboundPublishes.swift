@@ -39,10 +39,7 @@ struct OutboundPublishes {
     /// Queues a publish; ``admit(ids:)`` moves it into flight.
     mutating func submit(_ packet: PublishPacket, promise: EventLoopPromise<Void>) throws(MQTTClientError) {
         precondition(packet.qos != .atMostOnce, "QoS 0 publishes are not tracked")
-        var unused = PacketIDAllocator()
-        guard case .queued = flows.admit(Publish(packet: packet, promise: promise), windowOpen: false, ids: &unused) else {
-            throw .queueFull(limit: flows.maximumQueued)
-        }
+        guard flows.enqueue(Publish(packet: packet, promise: promise)) else { throw .queueFull(limit: flows.maximumQueued) }
     }
 
     /// Moves waiting publishes into flight while the window and the identifier

@@ -112,13 +112,20 @@ package struct OutgoingFlows<Message: FlowMessage> {
         if windowOpen && queued.isEmpty && windowHasRoom(forBytes: size), let entry = startFlight(message, size: size, ids: &ids) {
             return .send(entry)
         }
-        guard queued.count < maximumQueued else { return .dropped }
+        return enqueue(message) ? .queued : .dropped
+    }
+
+    /// Puts a message at the end of the queue, where `refill` takes it from;
+    /// false when the queue is full.
+    package mutating func enqueue(_ message: Message) -> Bool {
+        let size = message.byteCount
+        guard queued.count < maximumQueued else { return false }
         // A message larger than the bound is still taken by an empty queue,
         // as Mosquitto does, or it could never reach the peer.
-        if maximumQueuedBytes > 0, !queued.isEmpty, queuedBytes + size > maximumQueuedBytes { return .dropped }
+        if maximumQueuedBytes > 0, !queued.isEmpty, queuedBytes + size > maximumQueuedBytes { return false }
         queued.append(message)
         queuedBytes += size
-        return .queued
+        return true
     }
 
     /// Moves queued messages into free places of the window, in order;

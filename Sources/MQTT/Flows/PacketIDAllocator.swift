@@ -36,6 +36,4 @@ package struct PacketIDAllocator: Sendable {
     package mutating func release(_ id: UInt16) {
         inUse.remove(id)
     }
-
-    package func isInUse(_ id: UInt16) -> Bool { inUse.contains(id) }
 }
